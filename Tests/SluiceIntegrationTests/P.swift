@@ -1,0 +1,2 @@
+import XCTest
+final class PSluiceIntegrationTests: XCTestCase { func testNothing() {} }

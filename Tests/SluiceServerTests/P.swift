@@ -1,0 +1,2 @@
+import XCTest
+final class PSluiceServerTests: XCTestCase { func testNothing() {} }

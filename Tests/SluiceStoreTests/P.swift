@@ -1,0 +1,2 @@
+import XCTest
+final class PSluiceStoreTests: XCTestCase { func testNothing() {} }
