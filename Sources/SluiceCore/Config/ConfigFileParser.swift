@@ -1,0 +1,85 @@
+internal import Yams
+
+/// Walks the YAML tree of a config file against the schema of the contract's
+/// "Settings" section. Unknown keys are errors.
+enum ConfigFileParser {
+    static let topLevelKeys = SettingName.allCases.map(\.rawValue) + ["cache", "limits", "keys", "usage"]
+
+    static func parse(yaml text: String) throws(ConfigError) -> ConfigFile {
+        guard let root = try compose(text) else { return ConfigFile() }
+        var file = ConfigFile()
+        var limitsNode: ConfigNode?
+        for (key, node) in try root.entries(allowedKeys: topLevelKeys) where !node.isNull {
+            if let setting = SettingName(rawValue: key) {
+                let text = try node.text()
+                do {
+                    try file.settings.set(setting, from: text)
+                } catch {
+                    throw error.at(node.path)
+                }
+                continue
+            }
+            switch key {
+            case "cache": file.cache = try cache(node)
+            case "limits": limitsNode = node
+            case "keys": file.keys = try ClientKeysParser.parse(node)
+            case "usage": file.usage = try usage(node)
+            default: throw node.failure("unknown key")
+            }
+        }
+        // Limits last: their key ids are checked against the names in `keys`.
+        if let limitsNode {
+            file.limits = try LimitsParser.parse(limitsNode, keyNames: file.keys.map { Set($0.map(\.name)) })
+        }
+        return file
+    }
+
+    private static func cache(_ node: ConfigNode) throws(ConfigError) -> CacheSettings {
+        var cache = CacheSettings()
+        for (key, child) in try node.entries(allowedKeys: ["ttl", "scope", "max_size"]) where !child.isNull {
+            switch key {
+            case "ttl": cache.ttl = try child.value(DurationParser.parse)
+            case "max_size": cache.maxSizeBytes = try child.value(positiveSize)
+            default:
+                cache.scope = try child.value { (text: String) throws(ConfigError) -> CacheSettings.Scope in
+                    guard let scope = CacheSettings.Scope(rawValue: text) else {
+                        throw ConfigError("\(ConfigError.quoted(text)) is not key or shared")
+                    }
+                    return scope
+                }
+            }
+        }
+        return cache
+    }
+
+    private static func usage(_ node: ConfigNode) throws(ConfigError) -> UsageSettings {
+        var usage = UsageSettings()
+        for (_, child) in try node.entries(allowedKeys: ["retention"]) where !child.isNull {
+            usage.retention = try child.value { (text: String) throws(ConfigError) -> Duration in
+                let retention = try DurationParser.parse(text)
+                guard retention > .zero else { throw ConfigError("\(ConfigError.quoted(text)) must be more than zero") }
+                return retention
+            }
+        }
+        return usage
+    }
+
+    private static func positiveSize(_ text: String) throws(ConfigError) -> Int {
+        let size = try ByteSizeParser.parse(text)
+        guard size > 0 else { throw ConfigError("\(ConfigError.quoted(text)) must be more than zero") }
+        return size
+    }
+
+    /// The root node, or `nil` for an empty file (or one holding only comments).
+    private static func compose(_ text: String) throws(ConfigError) -> ConfigNode? {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw YAMLSyntaxError.describe(error)
+        }
+        guard let node else { return nil }
+        let root = ConfigNode(node: node, path: "")
+        return root.isNull ? nil : root
+    }
+}
