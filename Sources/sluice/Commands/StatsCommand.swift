@@ -1,9 +1,57 @@
 import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceStore
 
-struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Not built yet.")
+extension StatsGrouping: ExpressibleByArgument {}
+extension StatsFormat: ExpressibleByArgument {}
 
-    func run() async throws {
-        throw ValidationError("'sluice stats' is not built yet")
+/// `sluice stats`: the usage report, read-only, safe while the daemon runs.
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Report requests, cache hits, tokens, cost and latency from the usage table.",
+        discussion: """
+            Reads the database without writing to it, so it works while `sluice serve` runs.
+            Without --since the report covers every recorded row (rows older than \
+            `usage.retention` are pruned by the daemon). Days and hours are UTC.
+            Cache hits count requests answered from the cache or shared with an identical \
+            request in flight; errors are statuses >= 400 except 429, counted as rate-limited.
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Start of the range: a duration back from now (90s, 15m, 24h, 7d) or a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: all rows.")
+    var since: String?
+
+    @Option(help: "End of the range (exclusive): a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: now.")
+    var until: String?
+
+    @Option(name: .customLong("by"), help: "Group rows by: \(StatsGrouping.allValueStrings.joined(separator: ", ")).")
+    var grouping: StatsGrouping = .model
+
+    @Option(name: .customLong("key"), help: "Only this client key id.")
+    var keyID: String?
+
+    @Option(help: "Only this model.")
+    var model: String?
+
+    @Option(help: "Output format: table, json or csv.")
+    var format: StatsFormat = .table
+
+    func run() throws {
+        let now = Date().timeIntervalSince1970
+        let query = StatsQuery(
+            since: try since.map { try StatsTimeArgument.since($0, now: now) },
+            until: try until.map { try StatsTimeArgument.until($0) },
+            grouping: grouping, keyID: keyID, model: model)
+        if let start = query.since, let end = query.until, start >= end {
+            throw ValidationError("--since must be before --until")
+        }
+        let path = try options.resolveSettings().databasePath
+        let database = try SluiceDatabase.openReadOnly(path: path)
+        let report = try StatsReporter(database: database).report(query)
+        print(StatsFormatter.render(report, as: format), terminator: "")
     }
 }

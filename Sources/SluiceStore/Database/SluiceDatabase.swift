@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// The one SQLite database of a Sluice installation: a WAL-mode pool shared by
+/// the cache, the usage writer and the stats queries.
+///
+/// Open it once per process and share it; every method is synchronous and
+/// thread-safe (GRDB serialises writes and runs reads concurrently).
+public final class SluiceDatabase: Sendable {
+    /// The database file.
+    public let path: String
+    /// True for `openReadOnly`: every write fails.
+    public let isReadOnly: Bool
+    /// Identifiers of the migrations `open(path:)` applied (empty when the file was up to date).
+    public let migrationsAppliedAtOpen: [String]
+    package let pool: DatabasePool
+
+    private init(path: String, isReadOnly: Bool, pool: DatabasePool, migrationsAppliedAtOpen: [String] = []) {
+        self.path = path
+        self.isReadOnly = isReadOnly
+        self.pool = pool
+        self.migrationsAppliedAtOpen = migrationsAppliedAtOpen
+    }
+
+    /// How long a statement waits for a lock held by another connection before failing.
+    static let busyTimeout: TimeInterval = 5
+
+    /// Opens (creating it and its folder if needed) the database for reading and
+    /// writing, and applies every embedded migration it lacks.
+    public static func open(path: String) throws -> SluiceDatabase {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw SluiceStoreError.cannotOpen(path: path, reason: "cannot create folder \(folder)")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "sluice"
+        let pool = try makePool(path: path, configuration)
+        let applied = try migrate(pool, path: path)
+        return SluiceDatabase(path: path, isReadOnly: false, pool: pool, migrationsAppliedAtOpen: applied)
+    }
+
+    /// Opens an existing database for reading only, e.g. for `sluice stats` while the
+    /// daemon writes. Never creates the file and never migrates: a missing file, or
+    /// a schema older or newer than this binary's, is an error.
+    public static func openReadOnly(path: String) throws -> SluiceDatabase {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SluiceStoreError.missing(path: path)
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "sluice-readonly"
+        let database = try SluiceDatabase(path: path, isReadOnly: true, pool: makePool(path: path, configuration))
+        try database.checkSchemaIsCurrent()
+        return database
+    }
+
+    private static func makePool(path: String, _ configuration: Configuration) throws -> DatabasePool {
+        do {
+            return try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw SluiceStoreError.cannotOpen(path: path, reason: SluiceStoreError.reason(for: error))
+        }
+    }
+
+    // MARK: Running statements
+
+    /// Runs `body` in a read transaction; SQLite errors become a `SluiceStoreError` naming `operation`.
+    package func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as SluiceStoreError {
+            throw error
+        } catch {
+            throw SluiceStoreError.failed(operation, path: path, reason: SluiceStoreError.reason(for: error))
+        }
+    }
+
+    /// Runs `body` in one write transaction; SQLite errors become a `SluiceStoreError` naming `operation`.
+    package func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as SluiceStoreError {
+            throw error
+        } catch {
+            throw SluiceStoreError.failed(operation, path: path, reason: SluiceStoreError.reason(for: error))
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PSluiceStoreTests: XCTestCase { func testNothing() {} }
