@@ -1,0 +1,75 @@
+import NIOConcurrencyHelpers
+import SluiceCore
+
+/// Lets identical requests in flight share one upstream call ("single flight").
+///
+/// The first caller for a key becomes the leader and its `work` runs in a task
+/// of its own, so a leader whose client hangs up does not cancel the call that
+/// the others wait for. Every caller, leader included, then waits for that
+/// result; a cancelled waiter stops waiting at once without disturbing the
+/// rest. When the work fails, every waiter gets the failure: nobody hangs.
+final class RequestCoalescer<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    enum Role: Sendable, Equatable {
+        case leader
+        case follower
+    }
+
+    typealias Outcome = Result<Value, SluiceError>
+
+    private struct Flight {
+        var waiters: [Int: CheckedContinuation<Outcome, Never>] = [:]
+    }
+
+    private struct State {
+        var flights: [Key: Flight] = [:]
+        var nextWaiterID = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Runs `work` once for all concurrent callers with the same key.
+    func run(key: Key, work: @escaping @Sendable () async -> Outcome) async -> (outcome: Outcome, role: Role) {
+        let (role, waiterID) = state.withLockedValue { state -> (Role, Int) in
+            let id = state.nextWaiterID
+            state.nextWaiterID += 1
+            if state.flights[key] != nil { return (.follower, id) }
+            state.flights[key] = Flight()
+            return (.leader, id)
+        }
+        if role == .leader {
+            // Not a child of this request: the leader's client may go while others wait.
+            Task { [self] in
+                let outcome = await work()
+                land(key: key, outcome: outcome)
+            }
+        }
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let alreadyCancelled = state.withLockedValue { state -> Bool in
+                    guard !Task.isCancelled, state.flights[key] != nil else { return true }
+                    state.flights[key]?.waiters[waiterID] = continuation
+                    return false
+                }
+                if alreadyCancelled { continuation.resume(returning: .failure(.clientClosed)) }
+            }
+        } onCancel: {
+            let continuation = state.withLockedValue { $0.flights[key]?.waiters.removeValue(forKey: waiterID) }
+            continuation?.resume(returning: .failure(.clientClosed))
+        }
+        return (outcome, role)
+    }
+
+    private func land(key: Key, outcome: Outcome) {
+        let waiters = state.withLockedValue { $0.flights.removeValue(forKey: key)?.waiters ?? [:] }
+        for continuation in waiters.values { continuation.resume(returning: outcome) }
+    }
+
+    /// Keys with a call in flight.
+    var inFlightCount: Int { state.withLockedValue { $0.flights.count } }
+}
+
+extension SluiceError {
+    /// The client went away before its answer was ready (nginx's 499).
+    static let clientClosed = SluiceError(
+        status: 499, type: "client_closed", code: "client_closed", message: "The client closed the connection.")
+}

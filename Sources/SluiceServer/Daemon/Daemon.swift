@@ -1,0 +1,199 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SluiceCore
+import SluiceStore
+
+/// A running Sluice: the database open and migrated, the listeners bound, the
+/// background services ready to run in one `ServiceGroup`.
+///
+/// `start` does everything that can fail on a bad setting (so `serve` exits
+/// with a clear error before it reports ready); `run` serves until a signal or
+/// `shutdown()`, then stops in order: listeners drain first, the usage flusher
+/// writes the last rows last.
+public final class Daemon: Sendable {
+    /// Where the daemon actually listens (TCP ports resolved).
+    public let listenAddresses: [ListenAddress]
+    private let serviceGroup: ServiceGroup
+    private let pipeline: ProxyPipeline
+    private let resources: Resources
+    private let options: DaemonOptions
+    private let logger: Logger
+
+    /// What must be closed after the services stop.
+    private struct Resources: Sendable {
+        let eventLoopGroup: MultiThreadedEventLoopGroup
+        let threadPool: NIOThreadPool
+        let upstream: UpstreamClient
+        let limiter: RateLimiter
+    }
+
+    public static func start(_ options: DaemonOptions, logger: Logger) async throws -> Daemon {
+        let settings = options.settings
+        let database = try SluiceDatabase.open(path: settings.databasePath)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let metrics = SluiceMetrics()
+        let upstream = UpstreamClient(
+            eventLoopGroup: eventLoopGroup, baseURL: settings.upstream,
+            timeout: settings.upstreamTimeout, identity: options.identity)
+        let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
+        let recorder = UsageRecorder()
+        let cache = ResponseCache(store: CacheStore(database: database), clock: options.clock, threadPool: threadPool, logger: logger)
+        let pipeline = ProxyPipeline(
+            components: .init(upstream: upstream, cache: cache, limiter: limiter, recorder: recorder,
+                              metrics: metrics, clock: options.clock, logger: logger),
+            cacheSettings: settings.cache, maxBodyBytes: settings.maxBodyBytes,
+            keys: ClientKeyRegistry(settings.keys))
+        let resources = Resources(eventLoopGroup: eventLoopGroup, threadPool: threadPool, upstream: upstream, limiter: limiter)
+
+        let listeners: [BoundListener]
+        do {
+            let factory = HTTPListenerFactory(group: eventLoopGroup, responder: pipeline, maxBodyBytes: settings.maxBodyBytes)
+            listeners = try await bindListeners(settings: settings, inherited: options.inheritedSockets, factory: factory)
+        } catch {
+            await Self.close(resources)
+            throw error
+        }
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: UsageFlushService(
+                recorder: recorder, store: UsageStore(database: database), threadPool: threadPool,
+                clock: options.clock, retention: settings.usage.retention, metrics: metrics, logger: logger)),
+            .init(service: CacheMaintenanceService(cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics)),
+        ]
+        if let watchdog = options.watchdog { services.append(.init(service: watchdog)) }
+        if options.handleSignals, let reload = options.reloadSettings {
+            services.append(.init(service: ReloadOnHangupService(
+                reload: reload, apply: { [pipeline, limiter] settings in
+                    pipeline.replaceKeys(ClientKeyRegistry(settings.keys))
+                    limiter.update(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
+                },
+                notifier: options.notifier, logger: logger)))
+        }
+        let notifier = options.notifier
+        services.append(.init(service: ListenerService(
+            listeners: listeners, activeRequests: pipeline.activeRequests,
+            drainTimeout: options.drainTimeout, logger: logger,
+            onStopping: { _ = notifier?.stopping(status: "draining requests") })))
+
+        var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+        if options.handleSignals {
+            configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        }
+        configuration.maximumGracefulShutdownDuration = options.drainTimeout + .seconds(20)
+        let daemon = Daemon(
+            listenAddresses: listeners.map { Self.resolvedAddress($0) },
+            serviceGroup: ServiceGroup(configuration: configuration),
+            pipeline: pipeline, resources: resources, options: options, logger: logger)
+        return daemon
+    }
+
+    private init(
+        listenAddresses: [ListenAddress], serviceGroup: ServiceGroup, pipeline: ProxyPipeline,
+        resources: Resources, options: DaemonOptions, logger: Logger
+    ) {
+        self.listenAddresses = listenAddresses
+        self.serviceGroup = serviceGroup
+        self.pipeline = pipeline
+        self.resources = resources
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM/SIGINT or `shutdown()`, then stops in order.
+    public func run() async throws {
+        let where_ = listenAddresses.map(\.description).joined(separator: ", ")
+        logger.info("sluice serving", metadata: ["listen": "\(where_)", "upstream": "\(options.settings.upstream)"])
+        _ = options.notifier?.ready(status: "serving on \(where_)")
+        do {
+            try await serviceGroup.run()
+        } catch {
+            await Self.close(resources)
+            throw error
+        }
+        await Self.close(resources)
+        logger.info("sluice stopped")
+    }
+
+    /// Starts a graceful shutdown, as SIGTERM does.
+    public func shutdown() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// The port of the first TCP listener (tests bind port 0).
+    public var tcpPort: Int? {
+        for address in listenAddresses {
+            if case .tcp(let hostAndPort) = address { return hostAndPort.port }
+        }
+        return nil
+    }
+
+    private static func close(_ resources: Resources) async {
+        await resources.upstream.shutdown()
+        try? await resources.threadPool.shutdownGracefully()
+        try? await resources.eventLoopGroup.shutdownGracefully()
+    }
+
+    private static func bindListeners(
+        settings: Settings, inherited: [InheritedSocket], factory: HTTPListenerFactory
+    ) async throws -> [BoundListener] {
+        var addresses: [ListenAddress] = []
+        if inherited.isEmpty {
+            if let tcp = settings.tcp { addresses.append(.tcp(tcp)) }
+            if let path = settings.unixSocketPath { addresses.append(.unix(path: path)) }
+        } else {
+            for socket in inherited {
+                guard socket.kind != .unsupported else {
+                    throw ListenerError(description: "inherited socket fd \(socket.fd) is not a stream socket Sluice can serve on")
+                }
+                addresses.append(.inherited(fd: socket.fd, label: socket.path ?? socket.name ?? (socket.kind == .tcp ? "tcp" : "unix")))
+            }
+        }
+        var bound: [BoundListener] = []
+        do {
+            for address in addresses {
+                bound.append(try await bindOne(address, factory: factory))
+            }
+        } catch {
+            for listener in bound {
+                try? await listener.channel.close()
+                if let path = listener.ownedSocketPath { UnixSocketFile.remove(path: path) }
+            }
+            throw error
+        }
+        return bound
+    }
+
+    private static func bindOne(_ address: ListenAddress, factory: HTTPListenerFactory) async throws -> BoundListener {
+        do {
+            return try await factory.bind(address)
+        } catch let error as ListenerError {
+            throw error
+        } catch {
+            throw ListenerError(description: "cannot listen on \(address): \(Self.describeBindError(error))")
+        }
+    }
+
+    private static func describeBindError(_ error: any Error) -> String {
+        if let ioError = error as? IOError {
+            switch ioError.errnoCode {
+            case EADDRINUSE: return "address already in use"
+            case EACCES: return "permission denied"
+            case EADDRNOTAVAIL: return "address not available on this machine"
+            case ENOENT: return "the folder does not exist"
+            default: return "\(ioError)"
+            }
+        }
+        return "\(error)"
+    }
+
+    private static func resolvedAddress(_ listener: BoundListener) -> ListenAddress {
+        if case .tcp(let configured) = listener.address, let port = listener.channel.localAddress?.port {
+            return .tcp(HostAndPort(host: configured.host, port: port))
+        }
+        return listener.address
+    }
+}

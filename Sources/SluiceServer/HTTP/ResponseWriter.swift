@@ -1,0 +1,95 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// Writes one response to one connection, from any thread.
+///
+/// A response is either written whole (`send`) or streamed (`start`, `write`,
+/// `finish`). Each streamed write completes once the bytes are handed to the
+/// socket, which gives back-pressure to the producer. When the request did not
+/// ask for keep-alive the connection is closed after the response.
+final class ResponseWriter: Sendable {
+    private let channel: any Channel
+    private let keepAlive: Bool
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var headSent = false
+        var bytesSent = 0
+        var firstByteAt: ContinuousClock.Instant?
+    }
+
+    init(channel: any Channel, keepAlive: Bool) {
+        self.channel = channel
+        self.keepAlive = keepAlive
+    }
+
+    /// Body bytes written so far.
+    var bytesSent: Int { state.withLockedValue { $0.bytesSent } }
+    /// When the response head went out.
+    var firstByteAt: ContinuousClock.Instant? { state.withLockedValue { $0.firstByteAt } }
+    var headSent: Bool { state.withLockedValue { $0.headSent } }
+
+    /// Sends a complete response.
+    func send(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        markHead(bodyBytes: body.readableBytes)
+        let head = makeHead(status: status, headers: headers)
+        channel.write(HTTPServerResponsePart.head(head), promise: nil)
+        if body.readableBytes > 0 {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+        }
+        let done = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: done)
+        closeIfNeeded(after: done.futureResult)
+    }
+
+    /// Starts a streamed response (chunked transfer encoding).
+    func start(status: HTTPResponseStatus, headers: HTTPHeaders) async throws {
+        var headers = headers
+        headers.remove(name: "content-length")
+        markHead(bodyBytes: 0)
+        try await channel.writeAndFlush(HTTPServerResponsePart.head(makeHead(status: status, headers: headers)))
+    }
+
+    /// Writes one part of a streamed body and waits until it reached the socket.
+    func write(_ part: ByteBuffer) async throws {
+        state.withLockedValue { $0.bytesSent += part.readableBytes }
+        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(part)))
+    }
+
+    /// Ends a streamed response.
+    func finish() async throws {
+        let done = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: done)
+        closeIfNeeded(after: done.futureResult)
+        try await done.futureResult.get()
+    }
+
+    /// Cuts the connection: used when a stream fails after its head was sent,
+    /// so the client sees a truncated answer rather than a clean end.
+    func abort() {
+        channel.close(promise: nil)
+    }
+
+    private func markHead(bodyBytes: Int) {
+        state.withLockedValue {
+            $0.headSent = true
+            $0.bytesSent += bodyBytes
+            $0.firstByteAt = .now
+        }
+    }
+
+    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
+        var headers = headers
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+    }
+
+    private func closeIfNeeded(after done: EventLoopFuture<Void>) {
+        guard !keepAlive else { return }
+        let channel = self.channel
+        done.whenComplete { _ in channel.close(promise: nil) }
+    }
+}

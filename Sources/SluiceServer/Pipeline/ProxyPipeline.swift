@@ -1,0 +1,353 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+import SluiceStore
+
+/// The request path of the daemon, as stages: route → authenticate → read the
+/// body → cache lookup → rate limit → coalesce → forward → store → record.
+///
+/// Each stage is a small method; the state a request accumulates on its way is
+/// its `RequestRecord`, which becomes its usage row at the end, whatever happened.
+final class ProxyPipeline: HTTPResponder {
+    struct Components: Sendable {
+        var upstream: UpstreamClient
+        var cache: ResponseCache
+        var limiter: RateLimiter
+        var recorder: UsageRecorder
+        var metrics: SluiceMetrics
+        var clock: any WallClock
+        var logger: Logger
+    }
+
+    let components: Components
+    let cacheSettings: CacheSettings
+    let maxBodyBytes: Int
+    private let keyRegistry: NIOLockedValueBox<ClientKeyRegistry>
+    let coalescer = RequestCoalescer<CacheKey, UpstreamAnswer>()
+    let activeRequests = ActiveRequestCounter()
+
+    init(components: Components, cacheSettings: CacheSettings, maxBodyBytes: Int, keys: ClientKeyRegistry) {
+        self.components = components
+        self.cacheSettings = cacheSettings
+        self.maxBodyBytes = maxBodyBytes
+        self.keyRegistry = NIOLockedValueBox(keys)
+    }
+
+    /// Swaps the accepted client keys (SIGHUP).
+    func replaceKeys(_ registry: ClientKeyRegistry) {
+        keyRegistry.withLockedValue { $0 = registry }
+    }
+
+    var keys: ClientKeyRegistry { keyRegistry.withLockedValue { $0 } }
+
+    // MARK: HTTPResponder
+
+    func respond(to request: IncomingRequest, writer: ResponseWriter) -> InFlightRequest? {
+        switch request.path {
+        case "/healthz":
+            writer.send(status: .ok, headers: Self.jsonHeaders, body: ByteBuffer(string: #"{"status":"ok"}"#))
+            return nil
+        case "/metrics":
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: SluiceMetrics.contentType)
+            writer.send(status: .ok, headers: headers, body: ByteBuffer(bytes: components.metrics.render()))
+            return nil
+        default:
+            break
+        }
+        guard let route = ProxyRoute(path: request.path) else {
+            sendError(.notFound(path: String(request.path)), writer: writer)
+            return nil
+        }
+        guard route.accepts(request.method) else {
+            sendError(.methodNotAllowed(), writer: writer)
+            return nil
+        }
+        activeRequests.increment()
+        let task = Task {
+            defer { activeRequests.decrement() }
+            await handle(request, route: route, writer: writer)
+        }
+        return InFlightRequest(task: task)
+    }
+
+    func rejectBodyTooLarge(head: HTTPRequestHead, receivedAt: ContinuousClock.Instant, writer: ResponseWriter) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
+        var record = RequestRecord(
+            receivedAt: receivedAt, timestamp: components.clock.now(),
+            route: ProxyRoute(path: path)?.recordedName ?? String(path.prefix(64)), requestBytes: 0)
+        record.keyID = keyIDForLogging(head.headers)
+        let error = SluiceError.bodyTooLarge(limitBytes: maxBodyBytes)
+        record.status = error.status
+        record.errorCode = error.code
+        sendError(error, writer: writer)
+        finish(record, method: head.method, writer: writer)
+    }
+
+    // MARK: The proxy stages
+
+    private func handle(_ request: IncomingRequest, route: ProxyRoute, writer: ResponseWriter) async {
+        var record = RequestRecord(
+            receivedAt: request.receivedAt, timestamp: components.clock.now(),
+            route: route.recordedName, requestBytes: request.body.readableBytes)
+        components.metrics.requestStarted()
+        do {
+            try await proxy(request, route: route, writer: writer, record: &record)
+        } catch {
+            record.status = error.status
+            record.errorCode = error.code
+            if !writer.headSent {
+                sendError(error, writer: writer, cacheOutcome: record.cacheOutcome)
+            } else {
+                writer.abort()
+            }
+        }
+        components.metrics.requestFinished()
+        finish(record, method: request.method, writer: writer)
+    }
+
+    private func proxy(
+        _ request: IncomingRequest, route: ProxyRoute, writer: ResponseWriter, record: inout RequestRecord
+    ) async throws(SluiceError) {
+        let client = try authenticate(request.head.headers, record: &record)
+        let body = try readBody(request, route: route, record: &record)
+        guard let bearer = client.bearer else { throw .noUpstreamCredential() }
+
+        let directives = CacheDirectives(headerValue: request.head.headers.first(name: "cache-control"))
+        let cacheKey = cacheKey(route: route, body: body, keyID: record.keyID, directives: directives)
+        if let cacheKey, !directives.skipsLookup, let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge) {
+            let limitHeaders = try await admit(keyID: record.keyID, estimatedTokens: 0, record: &record).headers
+            serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
+            return
+        }
+
+        let estimate = TokenEstimator.estimate(body: Array(request.body.readableBytesView), maxTokens: body.summary.maxTokens)
+        let admission = try await admit(keyID: record.keyID, estimatedTokens: estimate, record: &record)
+        let upstreamRequest = UpstreamRequest(
+            method: request.method,
+            pathAndQuery: route.upstreamPath + request.query,
+            headers: HeaderPolicy.upstreamHeaders(from: request.head.headers),
+            body: request.body,
+            bearer: bearer
+        )
+        record.cacheOutcome = cacheKey == nil || directives.skipsLookup ? .bypass : .miss
+        if body.summary.stream {
+            defer { components.limiter.settle(admission.reservation, actualTokens: record.usage?.totalTokens ?? estimate) }
+            try await forwardStreaming(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
+            return
+        }
+        let answer: UpstreamAnswer
+        do {
+            answer = try await fetchAnswer(upstreamRequest, cacheKey: cacheKey, directives: directives, body: body, record: &record)
+        } catch {
+            components.limiter.settle(admission.reservation, actualTokens: 0)
+            throw error
+        }
+        let spent = record.cacheOutcome == .coalesced ? 0 : (record.usage?.totalTokens ?? estimate)
+        components.limiter.settle(admission.reservation, actualTokens: spent)
+        sendAnswer(answer, limitHeaders: admission.headers, writer: writer, record: &record)
+    }
+
+    /// Which client this is, and which bearer goes upstream for it.
+    private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> (keyID: String, bearer: String?) {
+        switch keys.authenticate(authorization: headers.first(name: "authorization")) {
+        case .passThrough(let keyID, let forwardBearer):
+            record.keyID = keyID
+            return (keyID, forwardBearer ?? components.upstream.identity.credential?.secret)
+        case .accepted(let keyID):
+            record.keyID = keyID
+            return (keyID, components.upstream.identity.credential?.secret)
+        case .rejected(let reason):
+            throw .unauthorized(reason)
+        }
+    }
+
+    /// The parsed body where the route needs one (chat, embeddings); best effort elsewhere.
+    private func readBody(_ request: IncomingRequest, route: ProxyRoute, record: inout RequestRecord) throws(SluiceError) -> ParsedBody {
+        let bytes = Array(request.body.readableBytesView)
+        guard route.requiresJSONBody else {
+            let document = bytes.isEmpty ? nil : try? JSONParser.parse(bytes)
+            let summary = document.map(RequestSummary.init(body:)) ?? RequestSummary()
+            record.model = summary.model
+            return ParsedBody(document: document, summary: summary)
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw .invalidJSON(bytes.isEmpty ? "the body is empty" : error.description)
+        }
+        guard document.isObject else { throw .bodyNotObject() }
+        let summary = RequestSummary(body: document)
+        record.model = summary.model
+        record.streaming = summary.stream
+        return ParsedBody(document: document, summary: summary)
+    }
+
+    private func cacheKey(route: ProxyRoute, body: ParsedBody, keyID: String, directives: CacheDirectives) -> CacheKey? {
+        guard route.isCacheable, !body.summary.stream, !directives.noStore, let document = body.document else { return nil }
+        let scope = cacheSettings.scope == .shared ? nil : keyID
+        return CacheKey(route: route.recordedName, scope: scope, canonicalBody: CacheableBody.canonicalBytes(of: document))
+    }
+
+    /// Spends from the key's buckets, or refuses with 429.
+    private func admit(keyID: String, estimatedTokens: Int, record: inout RequestRecord) async throws(SluiceError) -> Admission {
+        switch await components.limiter.acquire(keyID: keyID, estimatedTokens: estimatedTokens) {
+        case .allowed(let reservation, let headers):
+            return Admission(reservation: reservation, headers: headers.fields)
+        case .refused(let retryAfterSeconds, let headers):
+            components.metrics.recordRateLimited(keyID: keyID)
+            throw .rateLimited(retryAfterSeconds: retryAfterSeconds, headers: headers.fields)
+        }
+    }
+
+    /// A non-streaming answer: shared with identical requests in flight and stored when cacheable.
+    private func fetchAnswer(
+        _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey?, directives: CacheDirectives,
+        body: ParsedBody, record: inout RequestRecord
+    ) async throws(SluiceError) -> UpstreamAnswer {
+        guard let cacheKey else {
+            let answer = try await components.upstream.fetch(upstreamRequest)
+            components.metrics.recordUpstream(duration: answer.duration)
+            record.upstreamDuration = answer.duration
+            record.usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+            return answer
+        }
+        let entryTemplate = CacheEntryTemplate(
+            key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
+            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.secondsValue)
+        let fill: @Sendable () async -> Result<UpstreamAnswer, SluiceError> = { [components] in
+            do throws(SluiceError) {
+                let answer = try await components.upstream.fetch(upstreamRequest)
+                components.metrics.recordUpstream(duration: answer.duration)
+                if answer.status == .ok {
+                    await components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
+                }
+                return .success(answer)
+            } catch {
+                return .failure(error)
+            }
+        }
+        if directives.noCache {
+            // Skip the lookup but store the fresh answer; not shared with others.
+            let answer = try await fill().get()
+            record.upstreamDuration = answer.duration
+            record.usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+            return answer
+        }
+        let (outcome, role) = await coalescer.run(key: cacheKey, work: fill)
+        let answer = try outcome.get()
+        let usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+        if role == .leader {
+            record.cacheOutcome = .miss
+            record.upstreamDuration = answer.duration
+            record.usage = usage
+        } else {
+            record.cacheOutcome = .coalesced
+            record.saved = usage
+        }
+        return answer
+    }
+
+    // MARK: Answers
+
+    private func serveHit(_ hit: CachedResponse, limitHeaders: [(String, String)], writer: ResponseWriter, record: inout RequestRecord) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: hit.contentType)
+        headers.add(name: "x-sluice-cache", value: CacheOutcome.hit.rawValue)
+        headers.add(name: "age", value: String(max(0, Int(components.cache.now() - hit.createdAt))))
+        headers.add(contentsOf: limitHeaders)
+        record.cacheOutcome = .hit
+        record.status = hit.status
+        record.saved = hit.usage
+        record.model = record.model ?? hit.model
+        writer.send(status: HTTPResponseStatus(statusCode: hit.status), headers: headers, body: ByteBuffer(bytes: hit.body))
+    }
+
+    private func sendAnswer(_ answer: UpstreamAnswer, limitHeaders: [(String, String)], writer: ResponseWriter, record: inout RequestRecord) {
+        var headers = HeaderPolicy.clientHeaders(from: answer.headers)
+        headers.replaceOrAdd(name: "x-sluice-cache", value: record.cacheOutcome.rawValue)
+        for (name, value) in limitHeaders { headers.replaceOrAdd(name: name, value: value) }
+        record.status = Int(answer.status.code)
+        writer.send(status: answer.status, headers: headers, body: answer.body)
+    }
+
+    func sendError(_ error: SluiceError, writer: ResponseWriter, cacheOutcome: CacheOutcome = .none) {
+        var headers = Self.jsonHeaders
+        headers.add(contentsOf: error.headers)
+        if cacheOutcome != .none { headers.add(name: "x-sluice-cache", value: cacheOutcome.rawValue) }
+        writer.send(status: HTTPResponseStatus(statusCode: error.status), headers: headers, body: ByteBuffer(bytes: error.body))
+    }
+
+    /// Queues the usage row, counts the request and writes its log line.
+    private func finish(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
+        let row = record.row(firstByteAt: writer.firstByteAt, finishedAt: .now, responseBytes: writer.bytesSent)
+        components.recorder.record(row)
+        components.metrics.recordRequest(route: record.route, status: record.status, cache: record.cacheOutcome)
+        components.logger.info("request", metadata: [
+            "method": "\(method.rawValue)",
+            "route": "\(record.route)",
+            "status": "\(record.status)",
+            "ms": "\(Int(row.latencyMs.rounded()))",
+            "key_id": "\(record.keyID)",
+            "cache": "\(record.cacheOutcome.rawValue)",
+        ])
+    }
+
+    private func keyIDForLogging(_ headers: HTTPHeaders) -> String {
+        switch keys.authenticate(authorization: headers.first(name: "authorization")) {
+        case .passThrough(let keyID, _), .accepted(let keyID): return keyID
+        case .rejected: return "-"
+        }
+    }
+
+    static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
+}
+
+/// The request body, parsed where it is JSON.
+struct ParsedBody: Sendable {
+    var document: JSONValue?
+    var summary: RequestSummary
+}
+
+/// A request let through by the rate limiter, with the headers to answer with.
+struct Admission: Sendable {
+    var reservation: RateLimitReservation
+    var headers: [(String, String)]
+}
+
+/// What is known about a cache entry before its answer arrives.
+struct CacheEntryTemplate: Sendable {
+    var key: CacheKey
+    var keyID: String
+    var model: String?
+    var route: String
+    var ttlSeconds: Double
+
+    func entry(for answer: UpstreamAnswer, now: Double) -> CachedResponse {
+        let body = Array(answer.body.readableBytesView)
+        return CachedResponse(
+            key: key.hex, keyID: keyID, model: model, route: route, status: Int(answer.status.code),
+            contentType: answer.headers.first(name: "content-type") ?? "application/json",
+            body: body, createdAt: now, expiresAt: now + ttlSeconds, usage: TokenUsage(responseBody: body))
+    }
+}
+
+/// Counts requests being answered, so shutdown can wait for them.
+final class ActiveRequestCounter: Sendable {
+    private let count = NIOLockedValueBox(0)
+
+    func increment() { count.withLockedValue { $0 += 1 } }
+    func decrement() { count.withLockedValue { $0 -= 1 } }
+    var value: Int { count.withLockedValue { $0 } }
+}
+
+extension Duration {
+    /// This duration as a number of seconds.
+    var secondsValue: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}

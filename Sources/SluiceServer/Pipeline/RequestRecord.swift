@@ -1,0 +1,44 @@
+import SluiceCore
+
+/// What is known about one request as it moves through the pipeline; becomes
+/// its usage row at the end.
+struct RequestRecord: Sendable {
+    let receivedAt: ContinuousClock.Instant
+    let timestamp: Double
+    var route: String
+    var keyID = "-"
+    var model: String?
+    var streaming = false
+    var status = 0
+    var cacheOutcome = CacheOutcome.none
+    var usage: TokenUsage?
+    var saved: TokenUsage?
+    var upstreamDuration: Duration?
+    var requestBytes: Int
+    var errorCode: String?
+
+    init(receivedAt: ContinuousClock.Instant, timestamp: Double, route: String, requestBytes: Int) {
+        self.receivedAt = receivedAt
+        self.timestamp = timestamp
+        self.route = route
+        self.requestBytes = requestBytes
+    }
+
+    func row(firstByteAt: ContinuousClock.Instant?, finishedAt: ContinuousClock.Instant, responseBytes: Int) -> UsageRecord {
+        UsageRecord(
+            timestamp: timestamp, keyID: keyID, model: model, route: route, streaming: streaming,
+            status: status, cacheOutcome: cacheOutcome, usage: usage, saved: saved,
+            firstByteLatencyMs: firstByteAt.map { ($0 - receivedAt).milliseconds },
+            latencyMs: (finishedAt - receivedAt).milliseconds,
+            upstreamLatencyMs: upstreamDuration?.milliseconds,
+            requestBytes: requestBytes, responseBytes: responseBytes, errorCode: errorCode
+        )
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

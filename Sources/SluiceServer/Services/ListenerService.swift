@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Serves on all bound listeners until graceful shutdown, then drains them
+/// together: stop accepting, let in-flight requests finish (bounded by the
+/// drain timeout), close what is left, remove the socket files it created.
+///
+/// One service for all listeners, so they stop at the same moment.
+struct ListenerService: Service {
+    let listeners: [BoundListener]
+    let activeRequests: ActiveRequestCounter
+    let drainTimeout: Duration
+    let logger: Logger
+    /// Called once serving has stopped accepting (e.g. for sd_notify `STOPPING=1`).
+    var onStopping: @Sendable () -> Void = {}
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        onStopping()
+        logger.info("shutting down: no new connections, draining requests in flight",
+                    metadata: ["in_flight": "\(activeRequests.value)"])
+        await drain()
+        for listener in listeners {
+            if let path = listener.ownedSocketPath { UnixSocketFile.remove(path: path) }
+        }
+        logger.info("listeners closed")
+    }
+
+    private func drain() async {
+        let deadline = ContinuousClock.now + drainTimeout
+        let openListeners = ActiveRequestCounter()
+        for listener in listeners {
+            openListeners.increment()
+            let promise = listener.channel.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { _ in openListeners.decrement() }
+            listener.quiescing.initiateShutdown(promise: promise)
+        }
+        // Every connection closed after its last answer, or the deadline.
+        while openListeners.value > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        // Requests whose clients left still finish their bookkeeping.
+        while activeRequests.value > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for listener in listeners {
+            try? await listener.channel.close()
+        }
+        if activeRequests.value > 0 {
+            logger.warning("drain timeout reached; requests still running were cut",
+                           metadata: ["in_flight": "\(activeRequests.value)"])
+        }
+    }
+}

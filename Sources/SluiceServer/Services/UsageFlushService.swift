@@ -1,0 +1,94 @@
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import SluiceCore
+import SluiceStore
+
+/// Writes queued usage rows to SQLite in batches, one transaction each, and
+/// prunes rows past retention.
+///
+/// It is the first service of the daemon's group, so it is shut down last:
+/// after the listeners have drained and every answered request has queued its
+/// row, it writes what is left and returns. Nothing is lost on a clean stop.
+struct UsageFlushService: Service {
+    let recorder: UsageRecorder
+    let store: UsageStore
+    let threadPool: NIOThreadPool
+    let clock: any WallClock
+    let retention: Duration
+    let metrics: SluiceMetrics
+    let logger: Logger
+    /// Rows per transaction.
+    var batchSize = 2_000
+    /// Pause after waking so a batch can build up under load.
+    var gatherDelay = Duration.milliseconds(100)
+    var pruneInterval = Duration.seconds(3600)
+
+    func run() async throws {
+        let stopping = StopFlag()
+        var lastPrune: ContinuousClock.Instant?
+        var reportedDrops = 0
+        await withGracefulShutdownHandler {
+            while !stopping.isSet {
+                await recorder.waitForRows()
+                try? await Task.sleep(for: gatherDelay)
+                await writeQueuedRows()
+                reportedDrops = reportDrops(since: reportedDrops)
+                if lastPrune.map({ ContinuousClock.now - $0 > pruneInterval }) ?? true {
+                    await prune()
+                    lastPrune = .now
+                }
+            }
+        } onGracefulShutdown: {
+            stopping.set()
+            recorder.wake()
+        }
+        await writeQueuedRows()
+        _ = reportDrops(since: reportedDrops)
+        logger.debug("usage rows flushed at shutdown")
+    }
+
+    /// Writes everything queued now, batch by batch.
+    func writeQueuedRows() async {
+        while true {
+            let batch = recorder.take(limit: batchSize)
+            metrics.setUsageQueueDepth(recorder.depth)
+            guard !batch.isEmpty else { return }
+            do {
+                try await threadPool.runIfActive { [store] in try store.insert(batch) }
+                metrics.recordUsageRowsWritten(batch.count)
+            } catch {
+                logger.error("could not write usage rows; will retry", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
+                recorder.putBack(batch)
+                try? await Task.sleep(for: .seconds(1))
+                return
+            }
+        }
+    }
+
+    private func reportDrops(since reported: Int) -> Int {
+        let dropped = recorder.droppedCount
+        if dropped > reported {
+            metrics.recordUsageRowsDropped(dropped - reported)
+            logger.error("usage queue full: rows dropped", metadata: ["dropped_total": "\(dropped)"])
+        }
+        return dropped
+    }
+
+    private func prune() async {
+        let cutoff = clock.now() - retention.secondsValue
+        do {
+            let pruned = try await threadPool.runIfActive { [store] in try store.prune(olderThan: cutoff) }
+            if pruned > 0 { logger.info("usage rows past retention pruned", metadata: ["rows": "\(pruned)"]) }
+        } catch {
+            logger.error("usage pruning failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// A flag set once from another task.
+final class StopFlag: Sendable {
+    private let flag = NIOLockedValueBoxBool()
+    func set() { flag.set() }
+    var isSet: Bool { flag.value }
+}

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+
+/// A request on its way upstream.
+struct UpstreamRequest: Sendable {
+    var method: HTTPMethod
+    /// Path below the upstream base URL, e.g. `/chat/completions`, with any query.
+    var pathAndQuery: String
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+    /// The bearer to send; nil sends none.
+    var bearer: String?
+}
+
+/// A complete upstream answer, read whole.
+struct UpstreamAnswer: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+    /// How long the call took, head and body.
+    var duration: Duration
+}
+
+/// The one connection pool to the gateway (HTTP/1.1 keep-alive, HTTP/2 over TLS).
+final class UpstreamClient: Sendable {
+    private let client: HTTPClient
+    private let baseURL: String
+    private let timeout: Duration
+    let identity: UpstreamIdentity
+    /// Largest upstream answer read whole (non-streaming); larger ones fail with 502.
+    static let maxBufferedAnswerBytes = 256 * 1024 * 1024
+
+    init(eventLoopGroup: any EventLoopGroup, baseURL: String, timeout: Duration, identity: UpstreamIdentity) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(10), read: TimeAmount(timeout))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        configuration.decompression = .disabled
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .automatic
+        self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        self.baseURL = baseURL
+        self.timeout = timeout
+        self.identity = identity
+    }
+
+    func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    /// Sends a request and returns as soon as the answer's head arrives; the
+    /// body is read by the caller (streaming).
+    func send(_ request: UpstreamRequest) async throws(SluiceError) -> HTTPClientResponse {
+        var outgoing = HTTPClientRequest(url: baseURL + request.pathAndQuery)
+        outgoing.method = request.method
+        outgoing.headers = request.headers
+        if let bearer = request.bearer {
+            outgoing.headers.replaceOrAdd(name: "authorization", value: "Bearer \(bearer)")
+        }
+        if let siteURL = identity.attribution.siteURL, !outgoing.headers.contains(name: "http-referer") {
+            outgoing.headers.add(name: "http-referer", value: siteURL)
+        }
+        if let appName = identity.attribution.appName, !outgoing.headers.contains(name: "x-title") {
+            outgoing.headers.add(name: "x-title", value: appName)
+        }
+        if request.body.readableBytes > 0 || request.method == .POST {
+            outgoing.body = .bytes(request.body)
+        }
+        do {
+            // The read timeout bounds silence between bytes; the overall deadline is generous so
+            // that a long stream that keeps sending is never cut.
+            return try await client.execute(outgoing, timeout: .hours(24))
+        } catch {
+            throw mapError(error)
+        }
+    }
+
+    /// Sends a request and reads the whole answer.
+    func fetch(_ request: UpstreamRequest) async throws(SluiceError) -> UpstreamAnswer {
+        let started = ContinuousClock.now
+        let response = try await send(request)
+        do {
+            let body = try await response.body.collect(upTo: Self.maxBufferedAnswerBytes)
+            return UpstreamAnswer(status: response.status, headers: response.headers, body: body, duration: .now - started)
+        } catch {
+            throw mapError(error)
+        }
+    }
+
+    /// Turns a transport failure into the answer the client gets (502 or 504).
+    func mapError(_ error: any Error) -> SluiceError {
+        if let sluiceError = error as? SluiceError { return sluiceError }
+        if error is CancellationError {
+            return .clientClosed
+        }
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .readTimeout, .deadlineExceeded:
+                return .upstreamTimeout(seconds: Int(timeout.components.seconds))
+            case .connectTimeout:
+                return .upstreamUnreachable("connection timed out")
+            case .remoteConnectionClosed:
+                return .upstreamUnreachable("the connection was closed before the answer was complete")
+            case .cancelled:
+                return .clientClosed
+            default:
+                return .upstreamUnreachable(String(describing: clientError))
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return .upstreamUnreachable("the answer was larger than \(Self.maxBufferedAnswerBytes) bytes")
+        }
+        return .upstreamUnreachable(Self.describe(error))
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        if text.contains("connectionReset") || text.contains("reset by peer") { return "connection reset" }
+        return text.count > 200 ? String(text.prefix(200)) : text
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
