@@ -38,7 +38,7 @@ struct CacheCommand: ParsableCommand {
         @Option(help: "Only answers for this model.")
         var model: String?
 
-        @Option(help: "Only answers stored longer ago than this (90s, 15m, 24h, 7d).")
+        @Option(help: ArgumentHelp("Only answers stored longer ago than this (90s, 15m, 24h, 7d).", valueName: "duration"))
         var olderThan: String?
 
         @Flag(help: "Delete every cached answer.")

@@ -22,16 +22,16 @@ struct StatsCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Option(help: "Start of the range: a duration back from now (90s, 15m, 24h, 7d) or a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: all rows.")
+    @Option(help: ArgumentHelp("Start of the range: a duration back from now (90s, 15m, 24h, 7d) or a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: all rows.", valueName: "duration|date"))
     var since: String?
 
-    @Option(help: "End of the range (exclusive): a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: now.")
+    @Option(help: ArgumentHelp("End of the range (exclusive): a UTC date (2026-11-26, 2026-11-26T05:00:00Z). Default: now.", valueName: "date"))
     var until: String?
 
-    @Option(name: .customLong("by"), help: "Group rows by: \(StatsGrouping.allValueStrings.joined(separator: ", ")).")
+    @Option(name: .customLong("by"), help: ArgumentHelp("Group rows by: \(StatsGrouping.allValueStrings.joined(separator: ", ")).", valueName: "grouping"))
     var grouping: StatsGrouping = .model
 
-    @Option(name: .customLong("key"), help: "Only this client key id.")
+    @Option(name: .customLong("key"), help: ArgumentHelp("Only this client key id.", valueName: "id"))
     var keyID: String?
 
     @Option(help: "Only this model.")
