@@ -1,2 +1,0 @@
-import XCTest
-final class PSluiceServerTests: XCTestCase { func testNothing() {} }
