@@ -1,2 +1,0 @@
-import XCTest
-final class PSluiceCoreTests: XCTestCase { func testNothing() {} }
