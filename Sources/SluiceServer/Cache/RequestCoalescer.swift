@@ -28,35 +28,51 @@ final class RequestCoalescer<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     private let state = NIOLockedValueBox(State())
 
     /// Runs `work` once for all concurrent callers with the same key.
+    ///
+    /// A caller joins (or opens) a flight and registers as its waiter in one
+    /// step under the lock, so a flight that lands at once still reaches every
+    /// caller that joined it. A caller already cancelled joins nothing.
     func run(key: Key, work: @escaping @Sendable () async -> Outcome) async -> (outcome: Outcome, role: Role) {
-        let (role, waiterID) = state.withLockedValue { state -> (Role, Int) in
-            let id = state.nextWaiterID
-            state.nextWaiterID += 1
-            if state.flights[key] != nil { return (.follower, id) }
-            state.flights[key] = Flight()
-            return (.leader, id)
+        let waiterID = state.withLockedValue { state -> Int in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
         }
-        if role == .leader {
-            // Not a child of this request: the leader's client may go while others wait.
-            Task { [self] in
-                let outcome = await work()
-                land(key: key, outcome: outcome)
-            }
-        }
+        var role = Role.follower
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let alreadyCancelled = state.withLockedValue { state -> Bool in
-                    guard !Task.isCancelled, state.flights[key] != nil else { return true }
-                    state.flights[key]?.waiters[waiterID] = continuation
-                    return false
+                let joined = state.withLockedValue { state -> Role? in
+                    guard !Task.isCancelled else { return nil }
+                    if state.flights[key] != nil {
+                        state.flights[key]?.waiters[waiterID] = continuation
+                        return .follower
+                    }
+                    state.flights[key] = Flight(waiters: [waiterID: continuation])
+                    return .leader
                 }
-                if alreadyCancelled { continuation.resume(returning: .failure(.clientClosed)) }
+                switch joined {
+                case nil:
+                    continuation.resume(returning: .failure(.clientClosed))
+                case .follower:
+                    role = .follower
+                case .leader:
+                    role = .leader
+                    // Not a child of this request: the leader's client may go while others wait.
+                    Task { [self] in
+                        let outcome = await work()
+                        land(key: key, outcome: outcome)
+                    }
+                }
             }
         } onCancel: {
             let continuation = state.withLockedValue { $0.flights[key]?.waiters.removeValue(forKey: waiterID) }
             continuation?.resume(returning: .failure(.clientClosed))
         }
         return (outcome, role)
+    }
+
+    /// How many callers wait on the flight for `key` (for tests and diagnostics).
+    func waiterCount(for key: Key) -> Int {
+        state.withLockedValue { $0.flights[key]?.waiters.count ?? 0 }
     }
 
     private func land(key: Key, outcome: Outcome) {

@@ -41,7 +41,7 @@ public final class Daemon: Sendable {
             timeout: settings.upstreamTimeout, identity: options.identity)
         let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
         let recorder = UsageRecorder()
-        let cache = ResponseCache(store: CacheStore(database: database), clock: options.clock, threadPool: threadPool, logger: logger)
+        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger)
         let pipeline = ProxyPipeline(
             components: .init(upstream: upstream, cache: cache, limiter: limiter, recorder: recorder,
                               metrics: metrics, clock: options.clock, logger: logger),
@@ -58,13 +58,16 @@ public final class Daemon: Sendable {
             throw error
         }
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // Shut down in reverse order: listeners drain first, the usage flusher then
+        // writes the last rows, and the watchdog keeps pinging until the very end.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let watchdog = options.watchdog { services.append(.init(service: watchdog)) }
+        services += [
             .init(service: UsageFlushService(
                 recorder: recorder, store: UsageStore(database: database), threadPool: threadPool,
                 clock: options.clock, retention: settings.usage.retention, metrics: metrics, logger: logger)),
             .init(service: CacheMaintenanceService(cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics)),
         ]
-        if let watchdog = options.watchdog { services.append(.init(service: watchdog)) }
         if options.handleSignals, let reload = options.reloadSettings {
             services.append(.init(service: ReloadOnHangupService(
                 reload: reload, apply: { [pipeline, limiter] settings in

@@ -85,6 +85,31 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// `acquire` without suspending, for answers given on the event loop (cache
+    /// hits). Returns nil, having taken nothing, for a key whose `max_wait` could
+    /// make it wait: the caller then uses `acquire`.
+    public func acquireWithoutWaiting(keyID: String, estimatedTokens: Int) -> RateLimitDecision? {
+        let tokens = max(0, estimatedTokens)
+        let now = clock.now()
+        let outcome = state.withLock { state -> (RateLimitBuckets.Admission, RateLimitHeaders)? in
+            guard state.limits.limit(for: keyID).maxWait <= .zero else { return nil }
+            state.sweepIfDue(now: now, idleTimeout: idleTimeout)
+            return state.update(keyID, now: now) { buckets in
+                (buckets.admit(tokens: tokens, now: now), buckets.headers(now: now))
+            }
+        }
+        guard let (admission, headers) = outcome else { return nil }
+        switch admission {
+        case .admitted:
+            return .allowed(RateLimitReservation(keyID: keyID, tokens: tokens), headers: headers)
+        case .refused(let retryAfter):
+            return .refused(retryAfterSeconds: RateLimitHeaders.retryAfterSeconds(retryAfter), headers: headers)
+        case .admittedAfter(let wait):
+            // Not reachable without max_wait; refuse rather than wait on the event loop.
+            return .refused(retryAfterSeconds: RateLimitHeaders.retryAfterSeconds(wait), headers: headers)
+        }
+    }
+
     /// Corrects a reservation once the tokens really used are known: charges
     /// the difference (the balance may go negative) or gives it back.
     public func settle(_ reservation: RateLimitReservation, actualTokens: Int) {

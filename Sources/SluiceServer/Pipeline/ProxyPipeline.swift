@@ -65,10 +65,43 @@ final class ProxyPipeline: HTTPResponder {
             sendError(.methodNotAllowed(), writer: writer)
             return nil
         }
+        var record = RequestRecord(
+            receivedAt: request.receivedAt, timestamp: components.clock.now(),
+            route: route.recordedName, requestBytes: request.body.readableBytes)
+        components.metrics.requestStarted()
+        // Small bodies are prepared here, on the event loop: a cache hit is then
+        // answered without leaving it. Large ones are parsed off the loop.
+        var prepared: PreparedRequest?
+        if request.body.readableBytes <= Self.inlineBodyLimit {
+            do {
+                let ready = try prepare(request, route: route, record: &record)
+                if let hit = ready.hit, answerHitWithoutWaiting(hit, writer: writer, record: &record) {
+                    complete(record, method: request.method, writer: writer)
+                    return nil
+                }
+                prepared = ready
+            } catch {
+                fail(error, writer: writer, record: &record)
+                complete(record, method: request.method, writer: writer)
+                return nil
+            }
+        }
         activeRequests.increment()
-        let task = Task {
+        let task = Task { [record, prepared] in
             defer { activeRequests.decrement() }
-            await handle(request, route: route, writer: writer)
+            var record = record
+            do throws(SluiceError) {
+                let ready: PreparedRequest
+                if let prepared {
+                    ready = prepared
+                } else {
+                    ready = try prepare(request, route: route, record: &record)
+                }
+                try await proxy(request, prepared: ready, writer: writer, record: &record)
+            } catch {
+                fail(error, writer: writer, record: &record)
+            }
+            complete(record, method: request.method, writer: writer)
         }
         return InFlightRequest(task: task)
     }
@@ -78,46 +111,52 @@ final class ProxyPipeline: HTTPResponder {
         var record = RequestRecord(
             receivedAt: receivedAt, timestamp: components.clock.now(),
             route: ProxyRoute(path: path)?.recordedName ?? String(path.prefix(64)), requestBytes: 0)
-        record.keyID = keyIDForLogging(head.headers)
-        let error = SluiceError.bodyTooLarge(limitBytes: maxBodyBytes)
-        record.status = error.status
-        record.errorCode = error.code
-        sendError(error, writer: writer)
-        finish(record, method: head.method, writer: writer)
+        record.keyID = keys.authenticate(authorization: head.headers.first(name: "authorization")).keyID ?? "-"
+        components.metrics.requestStarted()
+        fail(.bodyTooLarge(limitBytes: maxBodyBytes), writer: writer, record: &record)
+        complete(record, method: head.method, writer: writer)
     }
+
+    /// Bodies up to this size are parsed on the event loop.
+    static let inlineBodyLimit = 64 * 1024
 
     // MARK: The proxy stages
 
-    private func handle(_ request: IncomingRequest, route: ProxyRoute, writer: ResponseWriter) async {
-        var record = RequestRecord(
-            receivedAt: request.receivedAt, timestamp: components.clock.now(),
-            route: route.recordedName, requestBytes: request.body.readableBytes)
-        components.metrics.requestStarted()
-        do {
-            try await proxy(request, route: route, writer: writer, record: &record)
-        } catch {
-            record.status = error.status
-            record.errorCode = error.code
-            if !writer.headSent {
-                sendError(error, writer: writer, cacheOutcome: record.cacheOutcome)
-            } else {
-                writer.abort()
-            }
-        }
-        components.metrics.requestFinished()
-        finish(record, method: request.method, writer: writer)
-    }
-
-    private func proxy(
-        _ request: IncomingRequest, route: ProxyRoute, writer: ResponseWriter, record: inout RequestRecord
-    ) async throws(SluiceError) {
-        let client = try authenticate(request.head.headers, record: &record)
+    /// The synchronous stages: authenticate, read the body, compute the cache key, look it up.
+    private func prepare(_ request: IncomingRequest, route: ProxyRoute, record: inout RequestRecord) throws(SluiceError) -> PreparedRequest {
+        let bearer = try authenticate(request.head.headers, record: &record)
         let body = try readBody(request, route: route, record: &record)
-        guard let bearer = client.bearer else { throw .noUpstreamCredential() }
-
+        guard let bearer else { throw .noUpstreamCredential() }
         let directives = CacheDirectives(headerValue: request.head.headers.first(name: "cache-control"))
         let cacheKey = cacheKey(route: route, body: body, keyID: record.keyID, directives: directives)
-        if let cacheKey, !directives.skipsLookup, let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge) {
+        var hit: CachedResponse?
+        if let cacheKey, !directives.skipsLookup {
+            hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge)
+        }
+        return PreparedRequest(route: route, bearer: bearer, body: body, directives: directives, cacheKey: cacheKey, hit: hit)
+    }
+
+    /// Answers a hit at once when the rate limiter decides without waiting.
+    private func answerHitWithoutWaiting(_ hit: CachedResponse, writer: ResponseWriter, record: inout RequestRecord) -> Bool {
+        guard let decision = components.limiter.acquireWithoutWaiting(keyID: record.keyID, estimatedTokens: 0) else {
+            return false
+        }
+        switch decision {
+        case .allowed(_, let headers):
+            serveHit(hit, limitHeaders: headers.fields, writer: writer, record: &record)
+        case .refused(let retryAfterSeconds, let headers):
+            components.metrics.recordRateLimited(keyID: record.keyID)
+            fail(.rateLimited(retryAfterSeconds: retryAfterSeconds, headers: headers.fields), writer: writer, record: &record)
+        }
+        return true
+    }
+
+    /// The asynchronous stages: rate limit, coalesce, forward, store.
+    private func proxy(
+        _ request: IncomingRequest, prepared: PreparedRequest, writer: ResponseWriter, record: inout RequestRecord
+    ) async throws(SluiceError) {
+        let (route, body, directives, cacheKey) = (prepared.route, prepared.body, prepared.directives, prepared.cacheKey)
+        if let hit = prepared.hit {
             let limitHeaders = try await admit(keyID: record.keyID, estimatedTokens: 0, record: &record).headers
             serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
             return
@@ -130,7 +169,7 @@ final class ProxyPipeline: HTTPResponder {
             pathAndQuery: route.upstreamPath + request.query,
             headers: HeaderPolicy.upstreamHeaders(from: request.head.headers),
             body: request.body,
-            bearer: bearer
+            bearer: prepared.bearer
         )
         record.cacheOutcome = cacheKey == nil || directives.skipsLookup ? .bypass : .miss
         if body.summary.stream {
@@ -151,14 +190,14 @@ final class ProxyPipeline: HTTPResponder {
     }
 
     /// Which client this is, and which bearer goes upstream for it.
-    private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> (keyID: String, bearer: String?) {
+    private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> String? {
         switch keys.authenticate(authorization: headers.first(name: "authorization")) {
         case .passThrough(let keyID, let forwardBearer):
             record.keyID = keyID
-            return (keyID, forwardBearer ?? components.upstream.identity.credential?.secret)
+            return forwardBearer ?? components.upstream.identity.credential?.secret
         case .accepted(let keyID):
             record.keyID = keyID
-            return (keyID, components.upstream.identity.credential?.secret)
+            return components.upstream.identity.credential?.secret
         case .rejected(let reason):
             throw .unauthorized(reason)
         }
@@ -281,8 +320,20 @@ final class ProxyPipeline: HTTPResponder {
         writer.send(status: HTTPResponseStatus(statusCode: error.status), headers: headers, body: ByteBuffer(bytes: error.body))
     }
 
+    /// Answers with Sluice's own error, or cuts the connection when an answer had already begun.
+    private func fail(_ error: SluiceError, writer: ResponseWriter, record: inout RequestRecord) {
+        record.status = error.status
+        record.errorCode = error.code
+        if !writer.headSent {
+            sendError(error, writer: writer, cacheOutcome: record.cacheOutcome)
+        } else {
+            writer.abort()
+        }
+    }
+
     /// Queues the usage row, counts the request and writes its log line.
-    private func finish(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
+    private func complete(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
+        components.metrics.requestFinished()
         let row = record.row(firstByteAt: writer.firstByteAt, finishedAt: .now, responseBytes: writer.bytesSent)
         components.recorder.record(row)
         components.metrics.recordRequest(route: record.route, status: record.status, cache: record.cacheOutcome)
@@ -296,14 +347,20 @@ final class ProxyPipeline: HTTPResponder {
         ])
     }
 
-    private func keyIDForLogging(_ headers: HTTPHeaders) -> String {
-        switch keys.authenticate(authorization: headers.first(name: "authorization")) {
-        case .passThrough(let keyID, _), .accepted(let keyID): return keyID
-        case .rejected: return "-"
-        }
-    }
-
     static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
+}
+
+/// What the synchronous stages learned about a request.
+struct PreparedRequest: Sendable {
+    var route: ProxyRoute
+    /// The bearer that goes upstream.
+    var bearer: String
+    var body: ParsedBody
+    var directives: CacheDirectives
+    /// Nil when the request is not cacheable.
+    var cacheKey: CacheKey?
+    /// A fresh stored answer, when the lookup found one.
+    var hit: CachedResponse?
 }
 
 /// The request body, parsed where it is JSON.

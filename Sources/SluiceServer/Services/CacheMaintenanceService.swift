@@ -23,6 +23,7 @@ struct CacheMaintenanceService: Service {
                 sinceSweep = .zero
             }
             await cache.flushHits()
+            await cache.dropMemoryIfChangedElsewhere()
             do {
                 try await cancelWhenGracefulShutdown { [hitFlushInterval] in try await Task.sleep(for: hitFlushInterval) }
             } catch {
