@@ -57,18 +57,17 @@ final class ProxyPipeline: HTTPResponder {
         default:
             break
         }
-        guard let route = ProxyRoute(path: request.path) else {
-            sendError(.notFound(path: String(request.path)), writer: writer)
-            return nil
-        }
-        guard route.accepts(request.method) else {
-            sendError(.methodNotAllowed(), writer: writer)
-            return nil
-        }
+        let route = ProxyRoute(path: request.path)
         var record = RequestRecord(
             receivedAt: request.receivedAt, timestamp: components.clock.now(),
-            route: route.recordedName, requestBytes: request.body.readableBytes)
+            route: route?.recordedName ?? String(request.path.prefix(64)), requestBytes: request.body.readableBytes)
         components.metrics.requestStarted()
+        guard let route, route.accepts(request.method) else {
+            record.keyID = keys.authenticate(authorization: request.head.headers.first(name: "authorization")).keyID ?? "-"
+            fail(route == nil ? .notFound(path: String(request.path)) : .methodNotAllowed(), writer: writer, record: &record)
+            complete(record, method: request.method, writer: writer)
+            return nil
+        }
         // Small bodies are prepared here, on the event loop: a cache hit is then
         // answered without leaving it. Large ones are parsed off the loop.
         var prepared: PreparedRequest?

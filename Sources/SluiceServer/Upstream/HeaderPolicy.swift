@@ -41,20 +41,9 @@ enum HeaderPolicy {
         var tokens = Set<String>()
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
-                tokens.insert(token.trimmingCharacters(in: .whitespaces).lowercased())
+                tokens.insert(token.filter { !$0.isWhitespace }.lowercased())
             }
         }
         return tokens
     }
 }
-
-extension Substring {
-    fileprivate func trimmingCharacters(in _: WhitespaceSet) -> String {
-        var slice = self
-        while slice.first?.isWhitespace == true { slice = slice.dropFirst() }
-        while slice.last?.isWhitespace == true { slice = slice.dropLast() }
-        return String(slice)
-    }
-}
-
-fileprivate enum WhitespaceSet { case whitespaces }
