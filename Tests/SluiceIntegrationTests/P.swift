@@ -1,2 +1,0 @@
-import XCTest
-final class PSluiceIntegrationTests: XCTestCase { func testNothing() {} }
