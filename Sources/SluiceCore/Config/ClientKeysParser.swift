@@ -32,9 +32,11 @@ enum ClientKeysParser {
             case "key":
                 guard secret == nil else { throw item.failure("give either key or sha256, not both") }
                 secret = .plain(try child.value(validKey))
-            default:
+            case "sha256":
                 guard secret == nil else { throw item.failure("give either key or sha256, not both") }
                 secret = .sha256(try child.value(validDigest))
+            default:
+                break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }
         guard let name else { throw item.failure("name is missing") }

@@ -11,12 +11,7 @@ enum ConfigFileParser {
         var limitsNode: ConfigNode?
         for (key, node) in try root.entries(allowedKeys: topLevelKeys) where !node.isNull {
             if let setting = SettingName(rawValue: key) {
-                let text = try node.text()
-                do {
-                    try file.settings.set(setting, from: text)
-                } catch {
-                    throw error.at(node.path)
-                }
+                try node.value { (text) throws(ConfigError) in try file.settings.set(setting, from: text) }
                 continue
             }
             switch key {
@@ -24,7 +19,7 @@ enum ConfigFileParser {
             case "limits": limitsNode = node
             case "keys": file.keys = try ClientKeysParser.parse(node)
             case "usage": file.usage = try usage(node)
-            default: throw node.failure("unknown key")
+            default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }
         // Limits last: their key ids are checked against the names in `keys`.
@@ -40,16 +35,18 @@ enum ConfigFileParser {
             switch key {
             case "ttl": cache.ttl = try child.value(DurationParser.parse)
             case "max_size": cache.maxSizeBytes = try child.value(positiveSize)
-            default:
-                cache.scope = try child.value { (text: String) throws(ConfigError) -> CacheSettings.Scope in
-                    guard let scope = CacheSettings.Scope(rawValue: text) else {
-                        throw ConfigError("\(ConfigError.quoted(text)) is not key or shared")
-                    }
-                    return scope
-                }
+            case "scope": cache.scope = try child.value(scope)
+            default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }
         return cache
+    }
+
+    private static func scope(_ text: String) throws(ConfigError) -> CacheSettings.Scope {
+        guard let scope = CacheSettings.Scope(rawValue: text) else {
+            throw ConfigError("\(ConfigError.quoted(text)) is not key or shared")
+        }
+        return scope
     }
 
     private static func usage(_ node: ConfigNode) throws(ConfigError) -> UsageSettings {

@@ -1,7 +1,8 @@
 /// Reads the `limits` section: a `default` bucket and per-key-id overrides.
 ///
 /// A per-key entry starts from the resolved default, so it only needs the
-/// fields it changes. A rate of 0 leaves that bucket unlimited.
+/// fields it changes. Rates may be 0; `burst` must then be at least 1 only
+/// when `requests_per_minute` is above 0.
 enum LimitsParser {
     static let fieldNames = ["requests_per_minute", "burst", "tokens_per_minute", "max_wait"]
 
@@ -29,7 +30,8 @@ enum LimitsParser {
             case "requests_per_minute": limit.requestsPerMinute = try child.value(rate)
             case "burst": limit.burst = try child.value(rate); burstNode = child
             case "tokens_per_minute": limit.tokensPerMinute = try child.value(rate)
-            default: limit.maxWait = try child.value(DurationParser.parse)
+            case "max_wait": limit.maxWait = try child.value(DurationParser.parse)
+            default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }
         if limit.requestsPerMinute > 0, limit.burst < 1 {
