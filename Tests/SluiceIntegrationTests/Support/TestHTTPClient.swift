@@ -17,6 +17,9 @@ final class TestHTTPClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(2), read: readTimeout)
+        // A refused connection should fail now, not be retried until the connect timeout:
+        // the tests probe daemons that are starting or gone.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.requestTimeout = requestTimeout
     }
