@@ -35,7 +35,9 @@ final class UpstreamClient: Sendable {
 
     init(eventLoopGroup: any EventLoopGroup, baseURL: String, timeout: Duration, identity: UpstreamIdentity) {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(10), read: TimeAmount(timeout))
+        // AsyncHTTPClient retries a refused connection until the connect timeout:
+        // keep it short so an unreachable upstream is a prompt 502.
+        configuration.timeout = .init(connect: .seconds(3), read: TimeAmount(timeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
