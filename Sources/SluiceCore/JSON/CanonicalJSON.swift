@@ -38,10 +38,14 @@ public enum CanonicalJSON {
     }
 
     /// Members sorted by the UTF-8 bytes of their names; of repeated names, the last wins.
+    ///
+    /// Names are compared as bytes, not as Swift strings: `String` equality merges
+    /// canonically equivalent names (precomposed and decomposed "é"), which JSON
+    /// keeps apart, and two different bodies would then share a cache key.
     static func sortedUniqueMembers(_ members: [JSONMember]) -> [JSONMember] {
-        var lastIndexByName: [String: Int] = [:]
-        for (position, member) in members.enumerated() { lastIndexByName[member.name] = position }
-        let unique = members.enumerated().filter { lastIndexByName[$0.element.name] == $0.offset }.map(\.element)
+        var lastIndexByName: [[UInt8]: Int] = [:]
+        for (position, member) in members.enumerated() { lastIndexByName[Array(member.name.utf8)] = position }
+        let unique = members.enumerated().filter { lastIndexByName[Array($0.element.name.utf8)] == $0.offset }.map(\.element)
         return unique.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 

@@ -14,9 +14,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     case object([JSONMember])
 
     /// The value of the member `name`, when this is an object.
+    ///
+    /// Names match by their UTF-8 bytes, as JSON compares them (Swift's `==` would
+    /// also match a canonically equivalent spelling).
     public subscript(name: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.last(where: { $0.name == name })?.value
+        return members.last(where: { $0.name.utf8.elementsEqual(name.utf8) })?.value
     }
 
     public var stringValue: String? {
