@@ -14,6 +14,8 @@
 #   --output FILE     where the markdown report goes (default bench/results/latest.md)
 #   --no-install      do not apt-get install missing tools
 #   --keep            keep the temp folder (configs, logs, databases) afterwards
+#   --profile         after the runs, profile Sluice under hits and misses with
+#                     perf (apt-get install linux-perf) and add the top symbols
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,8 +32,9 @@ STREAM_COUNT=200
 OUTPUT="$BENCH_DIR/results/latest.md"
 INSTALL=yes
 KEEP=no
+PROFILE=no
 
-usage() { sed -n '5,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
         --output) OUTPUT=$2; shift 2 ;;
         --no-install) INSTALL=no; shift ;;
         --keep) KEEP=yes; shift ;;
+        --profile) PROFILE=yes; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -183,6 +187,9 @@ start_sluice() { # NAME DB; sets SLUICE_PID
 stop_sluice() {
     kill -TERM "$SLUICE_PID"
     wait "$SLUICE_PID" 2>/dev/null || true
+    local pid kept=()
+    for pid in "${STARTED_PIDS[@]}"; do [ "$pid" = "$SLUICE_PID" ] || kept+=("$pid"); done
+    STARTED_PIDS=("${kept[@]}")
 }
 
 # ---------------------------------------------------------------- measurement
@@ -237,6 +244,33 @@ measure() {
     echo "RUN id=$id cpu_ms=$(( (after - before) * 1000 / CLOCK_TICKS )) rss_kib=$(rss_kib "$pid") ${summary#BENCH }" >>"$RECORDS"
 }
 
+# profile NAME SERVER_PID LOADER ARGS...: samples the server with perf while
+# the load runs (not a measured run: perf costs CPU too), and keeps the
+# hottest symbols in $TMP/profile-NAME.txt for the report.
+profile() {
+    local name=$1 pid=$2
+    shift 2
+    command -v perf >/dev/null || { log "no perf: skipping the profile of $name"; return 0; }
+    log "profile $name"
+    "$1" "$DURATION" "${@:2}" >/dev/null 2>&1 &
+    local load=$!
+    sleep 1
+    if perf record -q -F 499 -g -p "$pid" -o "$TMP/perf-$name.data" -- sleep "$(( ${DURATION%.*} > 3 ? ${DURATION%.*} - 2 : 1 ))" \
+        >/dev/null 2>"$TMP/perf-$name.log"; then
+        {
+            echo "by library:"
+            perf report -q -i "$TMP/perf-$name.data" --no-children --sort dso --stdio -g none --percent-limit 1 \
+                2>/dev/null | sed '/^$/d' | head -12
+            echo "by symbol:"
+            perf report -q -i "$TMP/perf-$name.data" --no-children --sort dso,sym --stdio -g none --percent-limit 0.7 \
+                2>/dev/null | sed '/^$/d' | cut -c1-160 | head -30
+        } >"$TMP/profile-$name.txt" || true
+    else
+        log "perf record failed for $name: $(head -1 "$TMP/perf-$name.log")"
+    fi
+    wait "$load" || true
+}
+
 # Loaders: LOADER SECONDS ARGS...; each prints one BENCH summary line.
 wrk_load() { # SECONDS CONNECTIONS SCRIPT URL [wrk options]
     local seconds=$1 connections=$2 script=$3 url=$4 threads=2
@@ -274,8 +308,23 @@ expect_header() { # URL BODY HEADER VALUE WHAT [curl options]
 
 # ---------------------------------------------------------------- the runs
 
+# The commit measured, taken before the build: others may commit while it runs.
+source_commit() {
+    local commit
+    commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$REPO_DIR" status --porcelain -- Sources Package.swift 2>/dev/null)" ]; then
+        commit="$commit (with uncommitted changes in Sources)"
+    fi
+    if [ -n "$BINARY" ]; then
+        commit="$commit; binary given, built $(date -u -r "$BINARY" '+%Y-%m-%d %H:%M UTC')"
+    fi
+    echo "$commit"
+}
+
 main() {
     install_tools
+    local commit
+    commit=$(source_commit)
     build_sluice
     log "sluice binary: $BINARY"
 
@@ -284,6 +333,8 @@ main() {
     mkdir -p "$CACHE_DIR/tmp" "$CACHE_DIR/entries"
     RECORDS="$TMP/records"
     : >"$RECORDS"
+    # Other work on the machine skews every row: the report shows how busy it was.
+    fact load_average_at_start "$(cut -d' ' -f1 /proc/loadavg)"
 
     UPSTREAM_PORT=$(free_port)
     REFERENCE_PORT=$(free_port)
@@ -339,6 +390,11 @@ main() {
     measure nginx_hit_one "$reference_pid" wrk_load 1 hit.lua "$reference"
     measure sluice_miss_one "$sluice_pid" wrk_load 1 miss.lua "$sluice"
 
+    if [ "$PROFILE" = yes ]; then
+        profile sluice_hit "$sluice_pid" wrk_load "$CONNECTIONS" hit.lua "$sluice"
+        profile sluice_miss "$sluice_pid" wrk_load "$CONNECTIONS" miss.lua "$sluice"
+    fi
+
     fact sluice_after_runs_rss_kib "$(rss_kib "$sluice_pid")"
     fact sluice_after_runs_entries "$(cache_entries "$TMP/main.db")"
     stop_sluice
@@ -360,13 +416,8 @@ main() {
     fact sluice_large_entries "$(cache_entries "$TMP/large.db")"
     stop_sluice
 
-    local commit
-    commit=$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    if [ -n "$(git -C "$REPO_DIR" status --porcelain -- Sources Package.swift 2>/dev/null)" ]; then
-        commit="$commit (with uncommitted changes in Sources)"
-    fi
     mkdir -p "$(dirname "$OUTPUT")"
-    python3 "$BENCH_DIR/tools/report.py" "$RECORDS" \
+    python3 "$BENCH_DIR/tools/report.py" "$RECORDS" --profiles "$TMP" \
         --commit "$commit" --binary "$BINARY" --cores "$(nproc)" \
         --cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
         --duration "$DURATION" --warmup "$WARMUP" --connections "$CONNECTIONS" \

@@ -9,6 +9,7 @@ Records, one a line:
 
 import argparse
 import datetime
+import os
 import sys
 
 # (section, run id, what was measured, server whose CPU and RSS are shown, connections key)
@@ -159,9 +160,26 @@ def memory(facts, args):
     ]
 
 
+def profiles(folder):
+    """The perf summaries of `run.sh --profile`, when there are any."""
+    if not folder:
+        return []
+    sections = []
+    for name, title in (("sluice_hit", "hits"), ("sluice_miss", "misses, fast upstream")):
+        path = os.path.join(folder, f"profile-{name}.txt")
+        if not os.path.exists(path) or os.path.getsize(path) == 0:
+            continue
+        with open(path) as text:
+            sections += [f"### Sluice under {title}", "", "```", text.read().rstrip(), "```", ""]
+    if sections:
+        sections = ["## Where Sluice's CPU time goes (perf, self time by symbol, ≥ 1%)", ""] + sections
+    return sections
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("records")
+    parser.add_argument("--profiles", help="folder with profile-NAME.txt files from perf (optional)")
     for name in ("commit", "binary", "cores", "cpu", "tools"):
         parser.add_argument("--" + name, default="unknown")
     for name in ("duration", "warmup"):
@@ -182,7 +200,8 @@ def main():
         "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- commit: {args.commit}",
-        f"- machine: {args.cores} cores ({args.cpu}); load generators, servers and the fake upstream share them",
+        f"- machine: {args.cores} cores ({args.cpu}); load generators, servers and the fake upstream share them; "
+        f"1-minute load average before the runs: {facts.get('load_average_at_start', float('nan')):.2f}",
         f"- sluice binary: `{args.binary}`",
         f"- tools: {args.tools}",
         f"- each run: {args.warmup:g} s warm-up, then {args.duration:g} s measured; "
@@ -207,6 +226,7 @@ def main():
         "",
         *targets(runs, facts),
         "",
+        *profiles(args.profiles),
     ]
     sys.stdout.write("\n".join(out))
     return 0
