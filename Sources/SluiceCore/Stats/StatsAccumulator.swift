@@ -1,23 +1,36 @@
 /// Folds usage samples into per-group rows and a totals row.
 ///
-/// `Group` is whatever identifies a group cheaply while scanning (a model name,
-/// an hour number); `label` turns it into text once per group at the end.
-public struct StatsAccumulator<Group: Hashable> {
-    private var tallies: [Group: StatsTally] = [:]
+/// A group is a number that is cheap to find while scanning (a status, an hour
+/// number, the index of an interned model name); `label` turns it into text once
+/// per group at the end. Not generic on purpose: called once per row from another
+/// module, a generic accumulator would run unspecialized there (metadata lookups
+/// and reference counting on every row).
+public struct StatsAccumulator {
+    /// Where each group's tally is in `tallies`.
+    private var slots: [Int: Int] = [:]
+    private var groups: [Int] = []
+    private var tallies: [StatsTally] = []
 
     public init() {}
 
-    public mutating func add(_ sample: StatsSample, to group: Group) {
-        tallies[group, default: StatsTally()].add(sample)
+    public mutating func add(_ sample: StatsSample, to group: Int) {
+        if let slot = slots[group] {
+            tallies[slot].add(sample)
+            return
+        }
+        slots[group] = tallies.count
+        groups.append(group)
+        tallies.append(StatsTally())
+        tallies[tallies.count - 1].add(sample)
     }
 
     /// The report, rows ordered as suits `grouping` (time and status ascending,
     /// otherwise most requests first).
-    public func report(grouping: StatsGrouping, label: (Group) -> String) -> StatsReport {
+    public func report(grouping: StatsGrouping, label: (Int) -> String) -> StatsReport {
         var total = StatsTally()
         var rows: [StatsRow] = []
         rows.reserveCapacity(tallies.count)
-        for (group, tally) in tallies {
+        for (group, tally) in zip(groups, tallies) {
             total.merge(tally)
             rows.append(tally.row(group: label(group)))
         }
