@@ -5,7 +5,8 @@ import SluiceCore
 import SluiceStore
 
 /// Writes queued usage rows to SQLite in batches, one transaction each, and
-/// prunes rows past retention.
+/// prunes rows past retention: once at start, then at most once per
+/// `pruneInterval` while rows keep coming.
 ///
 /// It is the first service of the daemon's group, so it is shut down last:
 /// after the listeners have drained and every answered request has queued its
@@ -26,22 +27,24 @@ struct UsageFlushService: Service {
 
     func run() async throws {
         let stopping = StopFlag()
-        var lastPrune: ContinuousClock.Instant?
         var reportedDrops = 0
         await withGracefulShutdownHandler {
+            // At start, before any request: rows past retention go even if none comes.
+            await prune()
+            var lastPrune = ContinuousClock.now
             while !stopping.isSet {
                 await recorder.waitForRows()
                 try? await Task.sleep(for: gatherDelay)
                 await writeQueuedRows()
                 reportedDrops = reportDrops(since: reportedDrops)
-                if lastPrune.map({ ContinuousClock.now - $0 > pruneInterval }) ?? true {
+                if ContinuousClock.now - lastPrune > pruneInterval {
                     await prune()
                     lastPrune = .now
                 }
             }
         } onGracefulShutdown: {
             stopping.set()
-            recorder.wake()
+            recorder.close()
         }
         await writeQueuedRows()
         _ = reportDrops(since: reportedDrops)

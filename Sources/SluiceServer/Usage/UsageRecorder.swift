@@ -12,6 +12,8 @@ final class UsageRecorder: Sendable {
         var rows = Deque<UsageRecord>()
         var dropped = 0
         var waiter: CheckedContinuation<Void, Never>?
+        /// Set by `close()`: waiting ends for good.
+        var closed = false
     }
 
     let capacity: Int
@@ -57,11 +59,11 @@ final class UsageRecorder: Sendable {
     var depth: Int { state.withLockedValue { $0.rows.count } }
     var droppedCount: Int { state.withLockedValue { $0.dropped } }
 
-    /// Returns when at least one row is queued (or at once if some are).
+    /// Returns when at least one row is queued (or at once if some are, or after `close()`).
     func waitForRows() async {
         await withCheckedContinuation { continuation in
             let ready = state.withLockedValue { state -> Bool in
-                if !state.rows.isEmpty { return true }
+                if !state.rows.isEmpty || state.closed { return true }
                 state.waiter?.resume()
                 state.waiter = continuation
                 return false
@@ -70,7 +72,19 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    /// Wakes a pending `waitForRows` (used at shutdown).
+    /// Ends waiting for good (at shutdown): wakes a pending `waitForRows` and makes
+    /// later ones return at once, so a flusher that checked for shutdown just before
+    /// the signal cannot then wait forever. Recording still works.
+    func close() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Wakes a pending `waitForRows`, if any.
     func wake() {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             defer { state.waiter = nil }
