@@ -126,7 +126,7 @@ final class ProxyPipeline: HTTPResponder {
         let bearer = try authenticate(request.head.headers, record: &record)
         let body = try readBody(request, route: route, record: &record)
         guard let bearer else { throw .noUpstreamCredential() }
-        let directives = CacheDirectives(headerValue: request.head.headers.first(name: "cache-control"))
+        let directives = CacheDirectives(headerValue: request.head.headers["cache-control"].joined(separator: ","))
         let cacheKey = cacheKey(route: route, body: body, keyID: record.keyID, directives: directives)
         var hit: CachedResponse?
         if let cacheKey, !directives.skipsLookup {
@@ -163,6 +163,12 @@ final class ProxyPipeline: HTTPResponder {
 
         let estimate = TokenEstimator.estimate(body: Array(request.body.readableBytesView), maxTokens: body.summary.maxTokens)
         let admission = try await admit(keyID: record.keyID, estimatedTokens: estimate, record: &record)
+        if let cacheKey, !directives.skipsLookup, let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge) {
+            // Queued by `max_wait` behind an identical request that has stored its answer meanwhile.
+            components.limiter.settle(admission.reservation, actualTokens: 0)
+            serveHit(hit, limitHeaders: components.limiter.headers(for: record.keyID).fields, writer: writer, record: &record)
+            return
+        }
         let upstreamRequest = UpstreamRequest(
             method: request.method,
             pathAndQuery: route.upstreamPath + request.query,
