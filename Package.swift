@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "SluiceServer",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -8,8 +8,10 @@ enum ProxyRoute: Sendable, Equatable {
     /// Any other `/v1/...` path: forwarded as is, never cached.
     case other(String)
 
-    /// Classifies a path; nil when Sluice serves nothing there.
+    /// Classifies a path; nil when Sluice serves nothing there. Paths with dot
+    /// segments (`/v1/../credits`) are refused so nothing escapes `/v1` upstream.
     init?(path: Substring) {
+        guard !path.split(separator: "/").contains(where: Self.isDotSegment) else { return nil }
         let below: Substring
         if path.hasPrefix("/v1/") {
             below = path.dropFirst(3)
@@ -26,6 +28,10 @@ enum ProxyRoute: Sendable, Equatable {
             guard below.count > 1 else { return nil }
             self = .other(String(below))
         }
+    }
+
+    private static func isDotSegment(_ segment: Substring) -> Bool {
+        [".", "..", "%2e", "%2e%2e", ".%2e", "%2e."].contains(segment.lowercased())
     }
 
     /// The path below the upstream base URL.
