@@ -39,6 +39,11 @@ public final class SluiceDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "sluice"
+        // In WAL mode NORMAL never corrupts the database; a power cut may lose the
+        // last commits, which for a cache and batched usage rows beats an fsync per write.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         let pool = try makePool(path: path, configuration)
         let applied = try migrate(pool, path: path)
         return SluiceDatabase(path: path, isReadOnly: false, pool: pool, migrationsAppliedAtOpen: applied)
