@@ -18,6 +18,9 @@ public final class Daemon: Sendable {
     private let serviceGroup: ServiceGroup
     private let pipeline: ProxyPipeline
     private let resources: Resources
+    /// Kept for the daemon's whole life: a second SIGTERM while draining is
+    /// then ignored rather than fatal.
+    private let signals: DaemonSignals?
     private let options: DaemonOptions
     private let logger: Logger
 
@@ -31,6 +34,7 @@ public final class Daemon: Sendable {
 
     public static func start(_ options: DaemonOptions, logger: Logger) async throws -> Daemon {
         let settings = options.settings
+        let signals = options.handleSignals ? await DaemonSignals.trap() : nil
         let database = try SluiceDatabase.open(path: settings.databasePath)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
@@ -68,40 +72,46 @@ public final class Daemon: Sendable {
                 clock: options.clock, retention: settings.usage.retention, metrics: metrics, logger: logger)),
             .init(service: CacheMaintenanceService(cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics)),
         ]
-        if options.handleSignals, let reload = options.reloadSettings {
+        if let signals, let reload = options.reloadSettings {
             services.append(.init(service: ReloadOnHangupService(
-                reload: reload, apply: { [pipeline, limiter] settings in
+                hangups: signals.hangup, reload: reload, apply: { [pipeline, limiter] settings in
                     pipeline.replaceKeys(ClientKeyRegistry(settings.keys))
                     limiter.update(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
                 },
                 notifier: options.notifier, logger: logger)))
         }
         let notifier = options.notifier
+        let listenAddresses = listeners.map { Self.resolvedAddress($0) }
+        let readyStatus = "serving on " + listenAddresses.map(\.description).joined(separator: ", ")
         services.append(.init(service: ListenerService(
             listeners: listeners, activeRequests: pipeline.activeRequests,
             drainTimeout: options.drainTimeout, logger: logger,
+            onServing: { _ = notifier?.ready(status: readyStatus) },
             onStopping: { _ = notifier?.stopping(status: "draining requests") })))
+        if let signals {
+            services.append(.init(
+                service: ShutdownSignalService(signals: signals.shutdown, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup))
+        }
 
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
-        if options.handleSignals {
-            configuration.gracefulShutdownSignals = [.sigterm, .sigint]
-        }
         configuration.maximumGracefulShutdownDuration = options.drainTimeout + .seconds(20)
         let daemon = Daemon(
-            listenAddresses: listeners.map { Self.resolvedAddress($0) },
+            listenAddresses: listenAddresses,
             serviceGroup: ServiceGroup(configuration: configuration),
-            pipeline: pipeline, resources: resources, options: options, logger: logger)
+            pipeline: pipeline, resources: resources, signals: signals, options: options, logger: logger)
         return daemon
     }
 
     private init(
         listenAddresses: [ListenAddress], serviceGroup: ServiceGroup, pipeline: ProxyPipeline,
-        resources: Resources, options: DaemonOptions, logger: Logger
+        resources: Resources, signals: DaemonSignals?, options: DaemonOptions, logger: Logger
     ) {
         self.listenAddresses = listenAddresses
         self.serviceGroup = serviceGroup
         self.pipeline = pipeline
         self.resources = resources
+        self.signals = signals
         self.options = options
         self.logger = logger
     }
@@ -110,7 +120,7 @@ public final class Daemon: Sendable {
     public func run() async throws {
         let where_ = listenAddresses.map(\.description).joined(separator: ", ")
         logger.info("sluice serving", metadata: ["listen": "\(where_)", "upstream": "\(options.settings.upstream)"])
-        _ = options.notifier?.ready(status: "serving on \(where_)")
+        // READY=1 comes from the listener service, once the services run.
         do {
             try await serviceGroup.run()
         } catch {

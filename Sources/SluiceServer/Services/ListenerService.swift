@@ -12,10 +12,14 @@ struct ListenerService: Service {
     let activeRequests: ActiveRequestCounter
     let drainTimeout: Duration
     let logger: Logger
+    /// Called when the service starts, all services running (e.g. for sd_notify
+    /// `READY=1`; the signals are trapped since before binding: `DaemonSignals`).
+    var onServing: @Sendable () -> Void = {}
     /// Called once serving has stopped accepting (e.g. for sd_notify `STOPPING=1`).
     var onStopping: @Sendable () -> Void = {}
 
     func run() async throws {
+        onServing()
         try? await gracefulShutdown()
         onStopping()
         logger.info("shutting down: no new connections, draining requests in flight",

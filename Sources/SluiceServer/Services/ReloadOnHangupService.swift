@@ -8,13 +8,14 @@ import UnixSignals
 /// Buckets keep their state; a configuration that fails to load is refused
 /// with a logged error and the one in force stays.
 struct ReloadOnHangupService: Service {
+    /// SIGHUP, trapped before the listeners are bound (see `DaemonSignals`).
+    let hangups: UnixSignalsSequence
     let reload: @Sendable () throws -> Settings
     let apply: @Sendable (Settings) -> Void
     let notifier: SystemdNotifier?
     let logger: Logger
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             _ = notifier?.reloading()
             do {
