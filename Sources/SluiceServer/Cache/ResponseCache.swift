@@ -99,18 +99,28 @@ final class ResponseCache: Sendable {
         }
     }
 
-    /// Drops expired entries and evicts least recently used ones past the size cap.
+    /// Drops expired entries, then evicts past the size cap.
     func sweep(maxBytes: Int) async {
         do {
-            let (expired, evicted) = try await threadPool.runIfActive { [store, clock] in
-                (try store.deleteExpired(now: clock.now()), try store.evictLeastRecentlyUsed(toFit: maxBytes))
-            }
-            if evicted > 0 { hot.withLockedValue { $0.removeAll() } }
-            if expired + evicted > 0 {
-                logger.debug("cache swept", metadata: ["expired": "\(expired)", "evicted": "\(evicted)"])
-            }
+            let expired = try await threadPool.runIfActive { [store, clock] in try store.deleteExpired(now: clock.now()) }
+            if expired > 0 { logger.debug("expired cache entries removed", metadata: ["entries": "\(expired)"]) }
         } catch {
             logger.error("cache sweep failed", metadata: ["error": "\(error)"])
+        }
+        await evict(toFit: maxBytes)
+    }
+
+    /// Evicts least recently used entries past the size cap (cheap when under it:
+    /// the store keeps a running total).
+    func evict(toFit maxBytes: Int) async {
+        do {
+            let evicted = try await threadPool.runIfActive { [store] in try store.evictLeastRecentlyUsed(toFit: maxBytes) }
+            if evicted > 0 {
+                hot.withLockedValue { $0.removeAll() }
+                logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
+            }
+        } catch {
+            logger.error("cache eviction failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -2,19 +2,29 @@ import Logging
 import ServiceLifecycle
 import SluiceCore
 
-/// Keeps the cache bounded and its bookkeeping current: writes hit counters
-/// every second, sweeps expired entries and evicts past the size cap every
-/// minute, and updates the cache gauges.
+/// Keeps the cache bounded and its bookkeeping current, on three beats:
+/// - every `changeCheckInterval` (100 ms): drop the in-memory front if another
+///   process (`sluice cache purge`) wrote the database;
+/// - every second: write hit counters, evict past `max_size`;
+/// - every minute (and at start): delete expired entries, update the gauges.
 struct CacheMaintenanceService: Service {
     let cache: ResponseCache
     let maxBytes: Int
     let metrics: SluiceMetrics
+    var changeCheckInterval = Duration.milliseconds(100)
     var hitFlushInterval = Duration.seconds(1)
     var sweepInterval = Duration.seconds(60)
 
     func run() async throws {
         var sinceSweep = sweepInterval  // sweep once at start
+        var sinceFlush = Duration.zero
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            await cache.dropMemoryIfChangedElsewhere()
+            if sinceFlush >= hitFlushInterval {
+                await cache.flushHits()
+                await cache.evict(toFit: maxBytes)
+                sinceFlush = .zero
+            }
             if sinceSweep >= sweepInterval {
                 await cache.sweep(maxBytes: maxBytes)
                 if let statistics = await cache.statistics() {
@@ -22,14 +32,13 @@ struct CacheMaintenanceService: Service {
                 }
                 sinceSweep = .zero
             }
-            await cache.flushHits()
-            await cache.dropMemoryIfChangedElsewhere()
             do {
-                try await cancelWhenGracefulShutdown { [hitFlushInterval] in try await Task.sleep(for: hitFlushInterval) }
+                try await cancelWhenGracefulShutdown { [changeCheckInterval] in try await Task.sleep(for: changeCheckInterval) }
             } catch {
                 break
             }
-            sinceSweep += hitFlushInterval
+            sinceFlush += changeCheckInterval
+            sinceSweep += changeCheckInterval
         }
         await cache.flushHits()
     }
