@@ -11,12 +11,14 @@ final class StatsCommandTests: DaemonTestCase {
     ]
 
     /// Totals of the known mix (see `runKnownMix`): 14 requests; 3 hits and 1 coalesced;
-    /// a 500 and a 400; two 429s; tokens from 2 misses, a stream, the embeddings and the
-    /// slow leader; savings of the 3 hits and the coalesced one.
+    /// a 500 and a 400; two 429s. Spent: 2 misses at 12+7 tokens and $0.000245, then a
+    /// stream and the slow leader at 30+11 and $0.0015, and the embeddings at 30 and
+    /// $0.0015. Saved: 3 hits of the first answers (19, $0.000245) and the coalesced
+    /// one (41, $0.0015).
     static let mixTotals = ExpectedGroup(
         group: "total", requests: 14, cacheHits: 4, hitRate: 4.0 / 14, errors: 2, rateLimited: 2,
-        promptTokens: 5 * 12, completionTokens: 4 * 7, tokensSaved: 4 * 19,
-        cost: 5 * 0.000245, costSaved: 4 * 0.000245, latencyP50Ms: nil, latencyP95Ms: nil)
+        promptTokens: 2 * 12 + 3 * 30, completionTokens: 2 * 7 + 2 * 11, tokensSaved: 3 * 19 + 41,
+        cost: 2 * 0.000245 + 3 * 0.0015, costSaved: 3 * 0.000245 + 0.0015, latencyP50Ms: nil, latencyP95Ms: nil)
 
     func testEveryGroupingGivesTheTotalsOfItsRows() async throws {
         let mix = try await runKnownMix()
@@ -82,7 +84,7 @@ final class StatsCommandTests: DaemonTestCase {
         XCTAssertTrue(tableLines.dropLast().last?.allSatisfy { $0 == "-" } ?? false, "a rule above the totals")
         let totals = tableLines.last?.split(separator: " ").map(String.init) ?? []
         // total, requests, hits, hit %, errors, 429, prompt, completion, saved, cost $, saved $, p50, p95
-        XCTAssertEqual(Array(totals.prefix(11)), ["total", "14", "4", "28.6", "2", "2", "60", "28", "76", "0.0012", "0.0010"],
+        XCTAssertEqual(Array(totals.prefix(11)), ["total", "14", "4", "28.6", "2", "2", "114", "36", "98", "0.0050", "0.0022"],
                        "the totals line:\n\(table.standardOutput)")
         let rows = try await UsageTable.rows(at: mix.databasePath)
         let all = ExpectedGroup(rows: rows, group: "total")
@@ -117,7 +119,7 @@ final class StatsCommandTests: DaemonTestCase {
         XCTAssertEqual(Set(tight.map(\.group)), ["openai/text-embedding-3-small", OpenAIRequests.model])
         XCTAssertEqual(ExpectedGroup.sum(tight).requests, 3)
         XCTAssertEqual(ExpectedGroup.sum(tight).rateLimited, 2)
-        XCTAssertEqual(ExpectedGroup.sum(tight).promptTokens, 12)
+        XCTAssertEqual(ExpectedGroup.sum(tight).promptTokens, KnownMix.laterUsage.promptTokens)
 
         let oneModel = try await statsJSON(["--model", OpenAIRequests.model, "--by", "key"], db: mix.databasePath)
         XCTAssertEqual(Dictionary(uniqueKeysWithValues: oneModel.map { ($0.group, $0.requests) }), ["main": 7, "tight": 2])

@@ -96,9 +96,13 @@ struct RowTokens: Equatable, CustomStringConvertible {
     static let chat = RowTokens(
         prompt: FakeUsage.standard.promptTokens, completion: FakeUsage.standard.completionTokens,
         total: FakeUsage.standard.totalTokens, cost: FakeUsage.standard.cost)
-    /// What it reports for embeddings: no completion tokens.
-    static let embeddings = RowTokens(
-        prompt: FakeUsage.standard.promptTokens, completion: 0, total: FakeUsage.standard.promptTokens, cost: FakeUsage.standard.cost)
+    /// What it reports for a chat answer once the mix has switched to `KnownMix.laterUsage`.
+    static let laterChat = RowTokens(
+        prompt: KnownMix.laterUsage.promptTokens, completion: KnownMix.laterUsage.completionTokens,
+        total: KnownMix.laterUsage.totalTokens, cost: KnownMix.laterUsage.cost)
+    /// And for embeddings then: no completion tokens.
+    static let laterEmbeddings = RowTokens(
+        prompt: KnownMix.laterUsage.promptTokens, completion: 0, total: KnownMix.laterUsage.promptTokens, cost: KnownMix.laterUsage.cost)
 
     var description: String { "\(prompt)+\(completion)=\(total) $\(cost)" }
 }
@@ -129,6 +133,9 @@ struct KnownMix {
     static let mainKey = "sk-usage-main-5f0c2a9e71"
     static let tightKey = "sk-usage-tight-8b13d4e60c"
     static var secrets: [String] { [mainKey, tightKey] }
+    /// What the fake gateway reports after the hits, so that a hit's savings are
+    /// told apart from what a fresh answer would have cost.
+    static let laterUsage = FakeUsage(promptTokens: 30, completionTokens: 11, cachedTokens: 0, cost: 0.0015)
 
     /// `main` is unlimited; `tight` gets one request, then 429s.
     static let config = """
@@ -166,7 +173,8 @@ extension DaemonTestCase {
     ///
     /// The mix: 2 misses, 3 hits, a stream with `include_usage` and one without, an
     /// upstream 500, a bad JSON 400, an embeddings request, 2 rate-limited 429s, and
-    /// two identical slow requests at once (one miss, one coalesced).
+    /// two identical slow requests at once (one miss, one coalesced). Upstream reports
+    /// `FakeUsage.standard` up to the hits and `KnownMix.laterUsage` after them.
     func runKnownMix(file: StaticString = #filePath, line: UInt = #line) async throws -> KnownMix {
         let daemon = try await startDaemon(launch(config: try writeConfig(KnownMix.config)))
         let endpoint = try daemon.endpoint(.tcp)
@@ -214,9 +222,10 @@ extension DaemonTestCase {
         try await post(labelled(hit, "hit alpha"), headers: main, body: OpenAIRequests.chat("alpha"), expecting: "hit")
         try await post(labelled(hit, "hit beta"), headers: main, body: OpenAIRequests.chat("beta"), expecting: "hit")
         try await post(labelled(hit, "hit alpha again"), headers: main, body: OpenAIRequests.chat("alpha"), expecting: "hit")
+        gateway.behavior.usage = KnownMix.laterUsage
 
         var streamed = MixRequest(label: "stream with usage", keyID: "main", model: model, streaming: true,
-                                  outcome: "bypass", spent: .chat, callsUpstream: true)
+                                  outcome: "bypass", spent: .laterChat, callsUpstream: true)
         try await stream(streamed, headers: main, body: OpenAIRequests.chat("stream one", stream: true, includeUsage: true))
         streamed.label = "stream without usage"
         streamed.spent = nil
@@ -229,7 +238,7 @@ extension DaemonTestCase {
                        headers: main, body: Data(#"{"model": "openai/gpt-4o-mini", "messages": ["#.utf8), expecting: nil)
 
         try await post(MixRequest(label: "embeddings", keyID: "tight", model: embeddingModel, route: "/v1/embeddings",
-                                  outcome: "miss", spent: .embeddings, callsUpstream: true),
+                                  outcome: "miss", spent: .laterEmbeddings, callsUpstream: true),
                        path: "/v1/embeddings", headers: tight, body: OpenAIRequests.embeddings(["one", "two"], model: embeddingModel),
                        expecting: "miss")
         let refused = MixRequest(label: "", keyID: "tight", model: model, status: 429, outcome: "none",
@@ -258,7 +267,7 @@ extension DaemonTestCase {
             let isLeader = answer.header("x-sluice-cache") == "miss"
             sent.append(MixRequest(
                 label: isLeader ? "slow leader" : "slow coalesced", keyID: "main", model: slowModel,
-                outcome: isLeader ? "miss" : "coalesced", spent: isLeader ? .chat : nil, saved: isLeader ? nil : .chat,
+                outcome: isLeader ? "miss" : "coalesced", spent: isLeader ? .laterChat : nil, saved: isLeader ? nil : .laterChat,
                 callsUpstream: isLeader, requestBytes: slowBody.count, answeredStatus: answer.status,
                 responseBytes: answer.body.count, sentAt: sentAt, answeredAt: answeredAt))
         }
