@@ -17,7 +17,7 @@ public final class CacheStore: Sendable {
     /// The entry stored under `key`, or nil. A row that cannot be decoded is
     /// deleted and reads as a miss.
     public func entry(forKey key: String) throws -> CachedResponse? {
-        let row = try database.read("cache lookup") { db in
+        let row = try database.readSingleStatement("cache lookup") { db in
             try Row.fetchOne(db.cachedStatement(sql: Self.selectEntrySQL), arguments: [key])
         }
         guard let row else { return nil }

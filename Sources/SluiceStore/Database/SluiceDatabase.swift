@@ -86,6 +86,19 @@ public final class SluiceDatabase: Sendable {
         }
     }
 
+    /// Runs `body`, a single statement, on a reader connection without wrapping it in
+    /// a transaction: one SELECT is consistent by itself, and the hot cache-lookup
+    /// path saves the BEGIN/COMMIT round trip.
+    package func readSingleStatement<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.unsafeRead(body)
+        } catch let error as SluiceStoreError {
+            throw error
+        } catch {
+            throw SluiceStoreError.failed(operation, path: path, reason: SluiceStoreError.reason(for: error))
+        }
+    }
+
     /// Runs `body` in one write transaction; SQLite errors become a `SluiceStoreError` naming `operation`.
     package func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
