@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import SluiceCore
+import SluiceStore
 import XCTest
 
 /// `sluice stats` over a database the real daemon wrote (CONTRACT, "Usage rows and stats").
@@ -128,6 +130,29 @@ final class StatsCommandTests: DaemonTestCase {
         XCTAssertEqual(both.map(\.errors), [1])
         let unknown = try await statsJSON(["--key", "nobody"], db: mix.databasePath)
         XCTAssertTrue(unknown.isEmpty)
+    }
+
+    /// Large reports are scanned in parts, one per core, and merged by group: on the
+    /// mix (plus two old rows), parts of a couple of rows give what one scan gives.
+    func testAReportScannedInPartsEqualsOneScan() async throws {
+        let mix = try await runKnownMix()
+        try await insertArchivedRows(into: mix.databasePath)
+        let database = try SluiceDatabase.openReadOnly(path: mix.databasePath)
+        let whole = StatsReporter(database: database, minimumRowsPerPart: .max)
+        let split = StatsReporter(database: database, minimumRowsPerPart: 2)
+        let queries = StatsGrouping.allCases.flatMap { grouping in
+            [StatsQuery(grouping: grouping), StatsQuery(since: mix.startedAt - 1, grouping: grouping),
+             StatsQuery(since: 1_748_736_000, until: mix.startedAt - 1, grouping: grouping)]
+        }
+        for query in queries {
+            let one = try whole.report(query)
+            let parts = try split.report(query)
+            XCTAssertEqual(parts.rows.map(\.requests).reduce(0, +), one.totals.requests, "\(query)")
+            for format in StatsFormat.allCases {
+                XCTAssertEqual(StatsFormatter.render(parts, as: format), StatsFormatter.render(one, as: format), "\(query), \(format)")
+            }
+        }
+        XCTAssertEqual(try whole.report(StatsQuery()).totals.requests, 16)
     }
 
     func testAnEmptyRangeSaysSo() async throws {

@@ -5,23 +5,35 @@
 /// per group at the end. Not generic on purpose: called once per row from another
 /// module, a generic accumulator would run unspecialized there (metadata lookups
 /// and reference counting on every row).
-public struct StatsAccumulator {
+public struct StatsAccumulator: Sendable {
     /// Where each group's tally is in `tallies`.
     private var slots: [Int: Int] = [:]
-    private var groups: [Int] = []
+    /// The groups met so far, in the order first met.
+    public private(set) var groups: [Int] = []
     private var tallies: [StatsTally] = []
 
     public init() {}
 
     public mutating func add(_ sample: StatsSample, to group: Int) {
-        if let slot = slots[group] {
-            tallies[slot].add(sample)
-            return
+        let slot = slot(for: group)
+        tallies[slot].add(sample)
+    }
+
+    /// Adds every group of `other` (e.g. from a scan of another part of the rows)
+    /// under the number `renumber` gives it here.
+    public mutating func merge(_ other: StatsAccumulator, renumbering renumber: (Int) -> Int) {
+        for (group, tally) in zip(other.groups, other.tallies) {
+            let slot = slot(for: renumber(group))
+            tallies[slot].merge(tally)
         }
+    }
+
+    private mutating func slot(for group: Int) -> Int {
+        if let slot = slots[group] { return slot }
         slots[group] = tallies.count
         groups.append(group)
         tallies.append(StatsTally())
-        tallies[tallies.count - 1].add(sample)
+        return tallies.count - 1
     }
 
     /// The report, rows ordered as suits `grouping` (time and status ascending,
