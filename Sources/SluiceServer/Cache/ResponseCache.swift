@@ -124,7 +124,8 @@ final class ResponseCache: Sendable {
         }
     }
 
-    func statistics() async -> CacheStatistics? {
-        try? await threadPool.runIfActive { [store] in try store.statistics() }
+    /// Entries and body bytes stored, for the gauges.
+    func totals() async -> (entries: Int, bodyBytes: Int)? {
+        try? await threadPool.runIfActive { [store] in try store.totals() }
     }
 }

@@ -5,8 +5,8 @@ import SluiceCore
 /// Keeps the cache bounded and its bookkeeping current, on three beats:
 /// - every `changeCheckInterval` (100 ms): drop the in-memory front if another
 ///   process (`sluice cache purge`) wrote the database;
-/// - every second: write hit counters, evict past `max_size`;
-/// - every minute (and at start): delete expired entries, update the gauges.
+/// - every second: write hit counters, evict past `max_size`, update the gauges;
+/// - every minute (and at start): delete expired entries.
 struct CacheMaintenanceService: Service {
     let cache: ResponseCache
     let maxBytes: Int
@@ -17,19 +17,19 @@ struct CacheMaintenanceService: Service {
 
     func run() async throws {
         var sinceSweep = sweepInterval  // sweep once at start
-        var sinceFlush = Duration.zero
+        var sinceFlush = hitFlushInterval  // gauges at once
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await cache.dropMemoryIfChangedElsewhere()
             if sinceFlush >= hitFlushInterval {
                 await cache.flushHits()
                 await cache.evict(toFit: maxBytes)
+                if let totals = await cache.totals() {
+                    metrics.setCache(entries: totals.entries, bytes: totals.bodyBytes)
+                }
                 sinceFlush = .zero
             }
             if sinceSweep >= sweepInterval {
                 await cache.sweep(maxBytes: maxBytes)
-                if let statistics = await cache.statistics() {
-                    metrics.setCache(entries: statistics.entries, bytes: statistics.bodyBytes)
-                }
                 sinceSweep = .zero
             }
             do {

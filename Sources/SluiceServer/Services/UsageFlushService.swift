@@ -8,7 +8,7 @@ import SluiceStore
 /// prunes rows past retention: once at start, then at most once per
 /// `pruneInterval` while rows keep coming.
 ///
-/// It is the first service of the daemon's group, so it is shut down last:
+/// It comes before the listeners in the daemon's group, so it is shut down after them:
 /// after the listeners have drained and every answered request has queued its
 /// row, it writes what is left and returns. Nothing is lost on a clean stop.
 struct UsageFlushService: Service {
