@@ -3,7 +3,7 @@ extension Duration {
     static let forever: Duration = .seconds(Int64(1) << 40)
 
     /// This duration in seconds, as a `Double`.
-    var inSeconds: Double {
+    public var inSeconds: Double {
         let parts = components
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
     }

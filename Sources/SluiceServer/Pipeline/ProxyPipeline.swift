@@ -261,7 +261,7 @@ final class ProxyPipeline: HTTPResponder {
         }
         let entryTemplate = CacheEntryTemplate(
             key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
-            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.secondsValue)
+            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.inSeconds)
         let fill: @Sendable () async -> Result<UpstreamAnswer, SluiceError> = { [components] in
             do throws(SluiceError) {
                 let answer = try await components.upstream.fetch(upstreamRequest)
@@ -406,10 +406,3 @@ final class ActiveRequestCounter: Sendable {
     var value: Int { count.withLockedValue { $0 } }
 }
 
-extension Duration {
-    /// This duration as a number of seconds.
-    var secondsValue: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
-}

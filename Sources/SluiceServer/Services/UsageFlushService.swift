@@ -79,7 +79,7 @@ struct UsageFlushService: Service {
     }
 
     private func prune() async {
-        let cutoff = clock.now() - retention.secondsValue
+        let cutoff = clock.now() - retention.inSeconds
         do {
             let pruned = try await threadPool.runIfActive { [store] in try store.prune(olderThan: cutoff) }
             if pruned > 0 { logger.info("usage rows past retention pruned", metadata: ["rows": "\(pruned)"]) }
