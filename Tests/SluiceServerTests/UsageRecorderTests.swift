@@ -107,6 +107,22 @@ final class UsageRecorderTests: XCTestCase {
         XCTAssertEqual(recorder.depth, 0)
     }
 
+    func testCloseWakesAWaiterAndLaterWaitsReturnAtOnce() async throws {
+        let recorder = UsageRecorder(capacity: 10)
+        let (returned, waiter) = startWaiting(on: recorder)
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertFalse(returned.isSet, "nothing queued yet")
+        recorder.close()
+        await waiter.value
+        XCTAssertTrue(returned.isSet)
+        // A close that lands before the wait (the lost wake-up at shutdown) still ends it.
+        let started = ContinuousClock.now
+        let (returnedAgain, waiterAgain) = startWaiting(on: recorder)
+        await waiterAgain.value
+        XCTAssertTrue(returnedAgain.isSet)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), "returned at once, not by the 10 s safety wake")
+    }
+
     func testWakeWithoutAWaiterDoesNothing() {
         let recorder = UsageRecorder(capacity: 10)
         recorder.wake()
