@@ -256,7 +256,7 @@ final class ProxyPipeline: HTTPResponder {
             let answer = try await components.upstream.fetch(upstreamRequest)
             components.metrics.recordUpstream(duration: answer.duration)
             record.upstreamDuration = answer.duration
-            record.usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+            record.usage = answer.usage
             return answer
         }
         let entryTemplate = CacheEntryTemplate(
@@ -278,12 +278,12 @@ final class ProxyPipeline: HTTPResponder {
             // Skip the lookup but store the fresh answer; not shared with others.
             let answer = try await fill().get()
             record.upstreamDuration = answer.duration
-            record.usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+            record.usage = answer.usage
             return answer
         }
         let (outcome, role) = await coalescer.run(key: cacheKey, work: fill)
         let answer = try outcome.get()
-        let usage = TokenUsage(responseBody: Array(answer.body.readableBytesView))
+        let usage = answer.usage
         if role == .leader {
             record.cacheOutcome = .miss
             record.upstreamDuration = answer.duration
@@ -393,7 +393,7 @@ struct CacheEntryTemplate: Sendable {
         return CachedResponse(
             key: key.hex, keyID: keyID, model: model, route: route, status: Int(answer.status.code),
             contentType: answer.headers.first(name: "content-type") ?? "application/json",
-            body: body, createdAt: now, expiresAt: now + ttlSeconds, usage: TokenUsage(responseBody: body))
+            body: body, createdAt: now, expiresAt: now + ttlSeconds, usage: answer.usage)
     }
 }
 

@@ -22,6 +22,8 @@ struct UpstreamAnswer: Sendable {
     var body: ByteBuffer
     /// How long the call took, head and body.
     var duration: Duration
+    /// The answer's `usage`, read once when the body arrives.
+    var usage: TokenUsage?
 }
 
 /// The one connection pool to the gateway (HTTP/1.1 keep-alive, HTTP/2 over TLS).
@@ -85,7 +87,9 @@ final class UpstreamClient: Sendable {
         let response = try await send(request)
         do {
             let body = try await response.body.collect(upTo: Self.maxBufferedAnswerBytes)
-            return UpstreamAnswer(status: response.status, headers: response.headers, body: body, duration: .now - started)
+            return UpstreamAnswer(
+                status: response.status, headers: response.headers, body: body, duration: .now - started,
+                usage: TokenUsage(responseBody: Array(body.readableBytesView)))
         } catch {
             throw mapError(error)
         }
