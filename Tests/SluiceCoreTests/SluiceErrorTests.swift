@@ -74,3 +74,14 @@ final class SluiceErrorTests: XCTestCase {
         XCTAssertEqual(SluiceError.methodNotAllowed().description, "405 method_not_allowed: This route does not accept that method.")
     }
 }
+
+final class UpstreamErrorCodeTests: XCTestCase {
+    func testPrefersTheCodeThenTheTypeThenTheStatus() {
+        let withCode = Array(#"{"error":{"message":"m","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#.utf8)
+        XCTAssertEqual(UpstreamErrorCode.extract(status: 404, body: withCode), "model_not_found")
+        let withNullCode = Array(#"{"error":{"message":"m","type":"authentication_error","code":null}}"#.utf8)
+        XCTAssertEqual(UpstreamErrorCode.extract(status: 401, body: withNullCode), "authentication_error")
+        XCTAssertEqual(UpstreamErrorCode.extract(status: 502, body: Array("<html>bad gateway</html>".utf8)), "upstream_502")
+        XCTAssertEqual(UpstreamErrorCode.extract(status: 500, body: []), "upstream_500")
+    }
+}

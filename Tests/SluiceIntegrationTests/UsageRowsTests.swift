@@ -231,7 +231,8 @@ extension DaemonTestCase {
         streamed.spent = nil
         try await stream(streamed, headers: main, body: OpenAIRequests.chat("stream two", stream: true, includeUsage: false))
 
-        try await post(MixRequest(label: "upstream 500", keyID: "main", model: "fail-500", status: 500, outcome: "miss", callsUpstream: true),
+        try await post(MixRequest(label: "upstream 500", keyID: "main", model: "fail-500", status: 500, outcome: "miss",
+                                  errorCode: "internal_error", callsUpstream: true),
                        headers: main, body: OpenAIRequests.chat("boom", model: "fail-500"), expecting: "miss")
         try await post(MixRequest(label: "bad JSON", keyID: "main", model: nil, status: 400, outcome: "none",
                                   errorCode: "invalid_json", callsUpstream: false),

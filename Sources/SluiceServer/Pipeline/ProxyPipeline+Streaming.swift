@@ -19,6 +19,7 @@ extension ProxyPipeline {
         headers.replaceOrAdd(name: "x-sluice-cache", value: CacheOutcome.bypass.rawValue)
         for (name, value) in limitHeaders { headers.replaceOrAdd(name: name, value: value) }
         record.status = Int(response.status.code)
+        if record.status >= 400 { record.errorCode = "upstream_\(record.status)" }
         defer {
             record.upstreamDuration = .now - started
             components.metrics.recordUpstream(duration: .now - started)

@@ -315,6 +315,9 @@ final class ProxyPipeline: HTTPResponder {
         headers.replaceOrAdd(name: "x-sluice-cache", value: record.cacheOutcome.rawValue)
         for (name, value) in limitHeaders { headers.replaceOrAdd(name: name, value: value) }
         record.status = Int(answer.status.code)
+        if record.status >= 400 {
+            record.errorCode = UpstreamErrorCode.extract(status: record.status, body: Array(answer.body.readableBytesView))
+        }
         writer.send(status: answer.status, headers: headers, body: answer.body)
     }
 
