@@ -30,32 +30,63 @@ final class CacheStoreTests: XCTestCase {
             createdAt: createdAt, expiresAt: createdAt + ttl, usage: usage)
     }
 
+    /// Stores `entry` and returns it as the store will read it back: with its id.
+    private func store(_ entry: CachedResponse) throws -> CachedResponse {
+        var stored = entry
+        stored.id = try cache.store(entry)
+        return stored
+    }
+
+    private func tally(_ count: Int, at time: Double) -> CacheHitTally {
+        CacheHitTally(count: count, lastUsedAt: time)
+    }
+
+    private func usageRow(_ key: String) throws -> Row? {
+        try database.pool.read {
+            try Row.fetchOne($0, sql: """
+                SELECT u.hit_count, u.last_used_at, u.body_bytes
+                FROM cache_usage u JOIN cache_entries e ON e.id = u.entry_id WHERE e.key = ?
+                """, arguments: [key])
+        }
+    }
+
     func testStoredEntryReadsBackEqual() throws {
-        let stored = entry("aa", usage: TokenUsage(promptTokens: 12, completionTokens: 30, totalTokens: 42, cost: 0.00125))
-        try cache.store(stored)
+        let stored = try store(entry("aa", usage: TokenUsage(promptTokens: 12, completionTokens: 30, totalTokens: 42, cost: 0.00125)))
+        XCTAssertNotNil(stored.id)
         XCTAssertEqual(try cache.entry(forKey: "aa"), stored)
         XCTAssertNil(try cache.entry(forKey: "bb"))
     }
 
     func testEntryWithoutUsageOrModelRoundTrips() throws {
-        let stored = entry("aa", model: nil, bytes: 0)
-        try cache.store(stored)
+        let stored = try store(entry("aa", model: nil, bytes: 0))
         XCTAssertEqual(try cache.entry(forKey: "aa"), stored)
     }
 
     func testStoringAgainReplacesTheEntryAndKeepsTheTotalRight() throws {
-        try cache.store(entry("aa", bytes: 100))
-        let replacement = entry("aa", bytes: 40, createdAt: 2_000)
-        try cache.store(replacement)
+        let first = try store(entry("aa", bytes: 100))
+        try cache.recordHits(byID: [try XCTUnwrap(first.id): tally(3, at: 1_500)])
+        let replacement = try store(entry("aa", bytes: 40, createdAt: 2_000))
+        XCTAssertEqual(replacement.id, first.id, "a replaced entry keeps its id")
         XCTAssertEqual(try cache.entry(forKey: "aa"), replacement)
         let statistics = try cache.statistics()
         XCTAssertEqual(statistics.entries, 1)
         XCTAssertEqual(statistics.bodyBytes, 40)
+        XCTAssertEqual(statistics.totalHits, 3, "replacing keeps the hit count")
+        let usage = try XCTUnwrap(usageRow("aa"))
+        XCTAssertEqual(usage[1] as Double, 2_000, "a replaced entry counts as just used")
+        XCTAssertEqual(usage[2] as Int, 40)
+    }
+
+    func testEachEntryHasOneUsageRowForItsLifetime() throws {
+        try cache.store(entry("a"))
+        try cache.store(entry("b"))
+        XCTAssertEqual(try database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM cache_usage") }, 2)
+        XCTAssertEqual(try cache.purge(model: nil, olderThan: nil, all: true), 2)
+        XCTAssertEqual(try database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM cache_usage") }, 0)
     }
 
     func testEntriesSurviveReopening() throws {
-        let stored = entry("aa")
-        try cache.store(stored)
+        let stored = try store(entry("aa"))
         let path = database.path
         cache = nil
         database = nil
@@ -80,7 +111,7 @@ final class CacheStoreTests: XCTestCase {
             try cache.store(entry(key, bytes: 100, createdAt: 1_000 + Double(index)))
         }
         // "a" is used again later than the others: "b" and "c" are now the oldest.
-        try cache.recordHits([(key: "a", count: 2, lastUsedAt: 5_000)])
+        try cache.recordHits(byKey: ["a": tally(2, at: 5_000)])
 
         XCTAssertEqual(try cache.evictLeastRecentlyUsed(toFit: 250), 2)
         XCTAssertNotNil(try cache.entry(forKey: "a"))
@@ -94,17 +125,31 @@ final class CacheStoreTests: XCTestCase {
         XCTAssertEqual(try cache.statistics().entries, 0)
     }
 
-    func testHitsAreCountedAndLastUseNeverMovesBack() throws {
-        try cache.store(entry("a", createdAt: 1_000))
-        try cache.store(entry("b", createdAt: 1_001))
-        try cache.recordHits([(key: "a", count: 3, lastUsedAt: 2_000), (key: "gone", count: 1, lastUsedAt: 2_000)])
-        try cache.recordHits([(key: "a", count: 1, lastUsedAt: 1_500)])
-        let row = try database.pool.read {
-            try Row.fetchOne($0, sql: "SELECT hit_count, last_used_at FROM cache_entries WHERE key = 'a'")
+    func testEvictionPastTheLimitGoesDownToTheTarget() throws {
+        for (index, key) in ["a", "b", "c", "d", "e"].enumerated() {
+            try cache.store(entry(key, bytes: 100, createdAt: 1_000 + Double(index)))
         }
-        XCTAssertEqual(row?[0] as Int?, 4)
-        XCTAssertEqual(row?[1] as Double?, 2_000)
-        XCTAssertEqual(try cache.statistics().totalHits, 4)
+        XCTAssertEqual(try cache.evictLeastRecentlyUsed(whenOver: 500, downTo: 300), 0, "at the limit, not over it")
+        try cache.store(entry("f", bytes: 100, createdAt: 2_000))
+        XCTAssertEqual(try cache.evictLeastRecentlyUsed(whenOver: 500, downTo: 300), 3)
+        XCTAssertEqual(try cache.statistics().bodyBytes, 300)
+        XCTAssertNil(try cache.entry(forKey: "c"))
+        XCTAssertNotNil(try cache.entry(forKey: "d"))
+    }
+
+    func testHitsAreCountedAndLastUseNeverMovesBack() throws {
+        let a = try store(entry("a", createdAt: 1_000))
+        let b = try store(entry("b", createdAt: 1_001))
+        try cache.recordHits(byID: [try XCTUnwrap(a.id): tally(3, at: 2_000), 999_999: tally(1, at: 2_000)])
+        try cache.recordHits(byKey: ["a": tally(1, at: 1_500), "gone": tally(1, at: 2_000)])
+        try cache.recordHits(byID: [try XCTUnwrap(b.id): tally(2, at: 3_000)], byKey: ["b": tally(1, at: 2_500)])
+        let usageOfA = try XCTUnwrap(usageRow("a"))
+        XCTAssertEqual(usageOfA[0] as Int, 4)
+        XCTAssertEqual(usageOfA[1] as Double, 2_000)
+        let usageOfB = try XCTUnwrap(usageRow("b"))
+        XCTAssertEqual(usageOfB[0] as Int, 3)
+        XCTAssertEqual(usageOfB[1] as Double, 3_000)
+        XCTAssertEqual(try cache.statistics().totalHits, 7)
     }
 
     func testPurgeByModelByAgeAndAll() throws {
@@ -155,7 +200,7 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("a", model: "m1", bytes: 10, createdAt: 1_000))
         try cache.store(entry("b", model: "m1", bytes: 20, createdAt: 3_000))
         try cache.store(entry("c", model: nil, bytes: 5, createdAt: 2_000))
-        try cache.recordHits([(key: "a", count: 2, lastUsedAt: 4_000), (key: "c", count: 1, lastUsedAt: 4_000)])
+        try cache.recordHits(byKey: ["a": tally(2, at: 4_000), "c": tally(1, at: 4_000)])
 
         XCTAssertEqual(try cache.statistics(), CacheStatistics(
             entries: 3, bodyBytes: 35, totalHits: 3, oldestCreatedAt: 1_000, newestCreatedAt: 3_000,

@@ -68,7 +68,7 @@ def rows(count, now, seed):
         body, prompt, completion, cost = answer(index, created, rng)
         yield (
             cache_key(request_body(index)), "default", MODEL, ROUTE, 200, "application/json",
-            body, len(body), created, now + 7 * 86400, created, 0,
+            body, len(body), created, now + 7 * 86400,
             prompt, completion, prompt + completion, cost,
         )
 
@@ -90,15 +90,15 @@ def main():
     database.execute("PRAGMA journal_mode = WAL")
     database.execute("PRAGMA synchronous = OFF")
     database.execute("PRAGMA cache_size = -1048576")  # 1 GiB: the B-trees stay in memory while filling
-    # Inserting in key order appends to the primary-key B-tree instead of splitting pages at random.
+    # Inserting in key order appends to the key's unique index instead of splitting pages at random.
     ordered = sorted(rows(args.entries, time.time(), args.seed), key=lambda row: row[0])
     with database:
         database.executemany(
             """INSERT INTO cache_entries (
                    key, key_id, model, route, status, content_type, body, body_bytes,
-                   created_at, expires_at, last_used_at, hit_count,
+                   created_at, expires_at,
                    prompt_tokens, completion_tokens, total_tokens, cost)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             ordered,
         )
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")

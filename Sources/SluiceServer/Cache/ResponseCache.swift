@@ -19,8 +19,8 @@ final class ResponseCache: Sendable {
     private let clock: any WallClock
     private let threadPool: NIOThreadPool
     private let logger: Logger
-    /// Hits not yet written to the store: key → (count, last use).
-    private let pendingHits = NIOLockedValueBox<[String: (count: Int, lastUsedAt: Double)]>([:])
+    /// Hits not yet written to the store.
+    private let pendingHits = NIOLockedValueBox(PendingHits())
 
     init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, memoryBytes: Int = 32 << 20) {
         self.store = CacheStore(database: database)
@@ -47,18 +47,18 @@ final class ResponseCache: Sendable {
         let now = clock.now()
         guard entry.isFresh(at: now) else { return nil }
         if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        pendingHits.withLockedValue { pending in
-            let previous = pending[key.hex]?.count ?? 0
-            pending[key.hex] = (previous + 1, now)
-        }
+        pendingHits.withLockedValue { $0.add(entry, at: now) }
         return entry
     }
 
-    /// Stores an answer; failures are logged, never thrown.
+    /// Stores an answer; failures are logged, never thrown. The answer is served
+    /// from memory at once; once stored, the memory copy learns its id.
     func save(_ entry: CachedResponse) async {
         remember(entry)
         do {
-            try await threadPool.runIfActive { [store] in try store.store(entry) }
+            var stored = entry
+            stored.id = try await threadPool.runIfActive { [store] in try store.store(entry) }
+            rememberIfStillCurrent(stored)
         } catch {
             logger.error("cache store failed; answer served but not cached", metadata: ["error": "\(error)"])
         }
@@ -67,8 +67,22 @@ final class ResponseCache: Sendable {
     func now() -> Double { clock.now() }
 
     private func remember(_ entry: CachedResponse) {
-        let cost = entry.body.count + entry.key.utf8.count + 256
-        hot.withLockedValue { $0.set(entry, forKey: entry.key, cost: cost) }
+        hot.withLockedValue { $0.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry)) }
+    }
+
+    /// Replaces the memory copy with `stored` unless it has been dropped or
+    /// replaced by a newer answer meanwhile.
+    private func rememberIfStillCurrent(_ stored: CachedResponse) {
+        hot.withLockedValue { hot in
+            guard let current = hot.peek(forKey: stored.key), current.id == nil,
+                  current.createdAt == stored.createdAt
+            else { return }
+            hot.set(stored, forKey: stored.key, cost: Self.memoryCost(of: stored))
+        }
+    }
+
+    private static func memoryCost(of entry: CachedResponse) -> Int {
+        entry.body.count + entry.key.utf8.count + 256
     }
 
     /// Drops the memory front when another process wrote to the database
@@ -87,13 +101,13 @@ final class ResponseCache: Sendable {
 
     /// Writes hit counters and last-use times (for LRU eviction) in one batch.
     func flushHits() async {
-        let hits = pendingHits.withLockedValue { pending -> [(key: String, count: Int, lastUsedAt: Double)] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending.map { (key: $0.key, count: $0.value.count, lastUsedAt: $0.value.lastUsedAt) }
+        let hits = pendingHits.withLockedValue { pending in
+            defer { pending = PendingHits() }
+            return pending
         }
         guard !hits.isEmpty else { return }
         do {
-            try await threadPool.runIfActive { [store] in try store.recordHits(hits) }
+            try await threadPool.runIfActive { [store] in try store.recordHits(byID: hits.byID, byKey: hits.byKey) }
         } catch {
             logger.warning("could not record cache hits", metadata: ["error": "\(error)"])
         }
@@ -113,8 +127,13 @@ final class ResponseCache: Sendable {
     /// Evicts least recently used entries past the size cap (cheap when under it:
     /// the store keeps a running total).
     func evict(toFit maxBytes: Int) async {
+        // Past the cap, evict down to 90% of it: finding the oldest entries sorts
+        // them all, so it should not happen on every store.
+        let target = maxBytes - maxBytes / 10
         do {
-            let evicted = try await threadPool.runIfActive { [store] in try store.evictLeastRecentlyUsed(toFit: maxBytes) }
+            let evicted = try await threadPool.runIfActive { [store] in
+                try store.evictLeastRecentlyUsed(whenOver: maxBytes, downTo: target)
+            }
             if evicted > 0 {
                 hot.withLockedValue { $0.removeAll() }
                 logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
@@ -127,5 +146,22 @@ final class ResponseCache: Sendable {
     /// Entries and body bytes stored, for the gauges.
     func totals() async -> (entries: Int, bodyBytes: Int)? {
         try? await threadPool.runIfActive { [store] in try store.totals() }
+    }
+}
+
+/// Hits counted since the last flush, by entry id, or by key for an answer whose
+/// store has not finished yet (it has no id to go by).
+private struct PendingHits {
+    var byID: [Int64: CacheHitTally] = [:]
+    var byKey: [String: CacheHitTally] = [:]
+
+    var isEmpty: Bool { byID.isEmpty && byKey.isEmpty }
+
+    mutating func add(_ entry: CachedResponse, at time: Double) {
+        if let id = entry.id {
+            byID[id, default: CacheHitTally(count: 0, lastUsedAt: time)].add(at: time)
+        } else {
+            byKey[entry.key, default: CacheHitTally(count: 0, lastUsedAt: time)].add(at: time)
+        }
     }
 }

@@ -13,21 +13,29 @@ extension CacheStore {
     /// `maxBytes`; returns how many were deleted. Reads the running total kept by
     /// triggers, so a cache under its cap costs one point read.
     public func evictLeastRecentlyUsed(toFit maxBytes: Int) throws -> Int {
+        try evictLeastRecentlyUsed(whenOver: maxBytes, downTo: maxBytes)
+    }
+
+    /// When stored bodies total more than `limit`, deletes least recently used
+    /// entries until they total at most `target` (≤ `limit`); returns how many were
+    /// deleted. Finding the oldest sorts `cache_usage`, which has no index on last
+    /// use (so that hits stay cheap): a target below the limit makes that rare.
+    public func evictLeastRecentlyUsed(whenOver limit: Int, downTo target: Int) throws -> Int {
         try database.write("cache eviction") { db in
             let total = try Int.fetchOne(db, sql: "SELECT body_bytes FROM cache_totals WHERE id = 1") ?? 0
-            guard total > maxBytes else { return 0 }
-            let excess = total - max(maxBytes, 0)
+            guard total > limit else { return 0 }
+            let excess = total - max(min(target, limit), 0)
             var freed = 0
             var victims: [Int64] = []
             let oldestFirst = try Row.fetchCursor(
-                db, sql: "SELECT rowid, body_bytes FROM cache_entries ORDER BY last_used_at")
+                db, sql: "SELECT entry_id, body_bytes FROM cache_usage ORDER BY last_used_at, entry_id")
             while freed < excess, let row = try oldestFirst.next() {
                 victims.append(row[0])
                 freed += row[1] as Int
             }
-            let delete = try db.makeStatement(sql: "DELETE FROM cache_entries WHERE rowid = ?")
-            for rowID in victims {
-                try delete.execute(arguments: [rowID])
+            let delete = try db.makeStatement(sql: "DELETE FROM cache_entries WHERE id = ?")
+            for id in victims {
+                try delete.execute(arguments: [id])
             }
             return victims.count
         }

@@ -6,13 +6,14 @@ extension CacheStore {
     public func statistics() throws -> CacheStatistics {
         try database.read("cache statistics") { db in
             let totals = try Row.fetchOne(db, sql: """
-                SELECT count(*), ifnull(sum(body_bytes), 0), ifnull(sum(hit_count), 0),
-                       min(created_at), max(created_at)
-                FROM cache_entries
+                SELECT count(*), ifnull(sum(e.body_bytes), 0), ifnull(sum(u.hit_count), 0),
+                       min(e.created_at), max(e.created_at)
+                FROM cache_entries e LEFT JOIN cache_usage u ON u.entry_id = e.id
                 """)
             let models = try Row.fetchAll(db, sql: """
-                SELECT model, count(*), sum(body_bytes), sum(hit_count)
-                FROM cache_entries GROUP BY model ORDER BY sum(body_bytes) DESC, model
+                SELECT e.model, count(*), sum(e.body_bytes), ifnull(sum(u.hit_count), 0)
+                FROM cache_entries e LEFT JOIN cache_usage u ON u.entry_id = e.id
+                GROUP BY e.model ORDER BY sum(e.body_bytes) DESC, e.model
                 """)
             return CacheStatistics(
                 entries: totals?[0] ?? 0,

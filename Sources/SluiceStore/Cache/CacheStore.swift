@@ -30,31 +30,49 @@ public final class CacheStore: Sendable {
         return nil
     }
 
-    /// Inserts or replaces the entry under `response.key`. Replacing keeps its hit count.
-    public func store(_ response: CachedResponse) throws {
+    /// Inserts or replaces the entry under `response.key` and returns its id.
+    /// Replacing keeps its hit count and marks it as just used.
+    @discardableResult
+    public func store(_ response: CachedResponse) throws -> Int64 {
         try database.write("cache store") { db in
-            try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: [
+            let statement = try db.cachedStatement(sql: Self.upsertSQL)
+            let id = try Int64.fetchOne(statement, arguments: [
                 response.key, response.keyID, response.model, response.route, response.status,
                 response.contentType, Data(response.body), response.body.count,
-                response.createdAt, response.expiresAt, response.createdAt,
+                response.createdAt, response.expiresAt,
                 response.usage?.promptTokens, response.usage?.completionTokens,
                 response.usage?.totalTokens, response.usage?.cost,
             ])
+            guard let id else {
+                throw SluiceStoreError.failed("cache store", path: database.path, reason: "the upsert returned no id")
+            }
+            return id
         }
     }
 
-    /// Adds hit counts and moves `last_used_at` forward, for many keys in one transaction.
-    /// Keys no longer stored are ignored.
-    public func recordHits(_ hits: [(key: String, count: Int, lastUsedAt: Double)]) throws {
-        guard !hits.isEmpty else { return }
+    /// Adds hit counts and moves last use forward (never back), in one transaction.
+    /// Hits are given by entry id where the caller knows it, else by key; entries
+    /// no longer stored are ignored. Only the narrow `cache_usage` table is written.
+    public func recordHits(byID: [Int64: CacheHitTally] = [:], byKey: [String: CacheHitTally] = [:]) throws {
+        guard !byID.isEmpty || !byKey.isEmpty else { return }
         try database.write("cache hit recording") { db in
-            let statement = try db.cachedStatement(sql: """
-                UPDATE cache_entries
+            let updateByID = try db.cachedStatement(sql: """
+                UPDATE cache_usage
                 SET hit_count = hit_count + ?, last_used_at = max(last_used_at, ?)
-                WHERE key = ?
+                WHERE entry_id = ?
                 """)
-            for hit in hits {
-                try statement.execute(arguments: [hit.count, hit.lastUsedAt, hit.key])
+            // In id order, so consecutive updates tend to share pages.
+            for (id, tally) in byID.sorted(by: { $0.key < $1.key }) {
+                try updateByID.execute(arguments: [tally.count, tally.lastUsedAt, id])
+            }
+            guard !byKey.isEmpty else { return }
+            let updateByKey = try db.cachedStatement(sql: """
+                UPDATE cache_usage
+                SET hit_count = hit_count + ?, last_used_at = max(last_used_at, ?)
+                WHERE entry_id = (SELECT id FROM cache_entries WHERE key = ?)
+                """)
+            for (key, tally) in byKey {
+                try updateByKey.execute(arguments: [tally.count, tally.lastUsedAt, key])
             }
         }
     }
@@ -63,24 +81,24 @@ public final class CacheStore: Sendable {
 
     private static let selectEntrySQL = """
         SELECT key, key_id, model, route, status, content_type, body, body_bytes,
-               created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost
+               created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost, id
         FROM cache_entries WHERE key = ?
         """
 
     private static let upsertSQL = """
         INSERT INTO cache_entries (
             key, key_id, model, route, status, content_type, body, body_bytes,
-            created_at, expires_at, last_used_at,
+            created_at, expires_at,
             prompt_tokens, completion_tokens, total_tokens, cost)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (key) DO UPDATE SET
             key_id = excluded.key_id, model = excluded.model, route = excluded.route,
             status = excluded.status, content_type = excluded.content_type,
             body = excluded.body, body_bytes = excluded.body_bytes,
             created_at = excluded.created_at, expires_at = excluded.expires_at,
-            last_used_at = excluded.last_used_at,
             prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
             total_tokens = excluded.total_tokens, cost = excluded.cost
+        RETURNING id
         """
 
     /// Decodes a row of `selectEntrySQL`, or nil when any column has the wrong type or
@@ -95,7 +113,8 @@ public final class CacheStore: Sendable {
             case .blob(let body) = row.storage(6),
             case .int64(let bodyBytes) = row.storage(7), bodyBytes == body.count,
             let createdAt = row.storage(8).number,
-            let expiresAt = row.storage(9).number
+            let expiresAt = row.storage(9).number,
+            case .int64(let id) = row.storage(14)
         else { return nil }
         let model: String?
         switch row.storage(2) {
@@ -106,7 +125,7 @@ public final class CacheStore: Sendable {
         return CachedResponse(
             key: key, keyID: keyID, model: model, route: route, status: Int(status),
             contentType: contentType, body: [UInt8](body), createdAt: createdAt, expiresAt: expiresAt,
-            usage: decodeUsage(row)
+            usage: decodeUsage(row), id: id
         )
     }
 
@@ -120,6 +139,24 @@ public final class CacheStore: Sendable {
             promptTokens: Int(prompt), completionTokens: Int(completion), totalTokens: Int(total),
             cost: row.storage(13).number
         )
+    }
+}
+
+/// Hits on one entry not yet written to the store.
+public struct CacheHitTally: Sendable, Equatable {
+    public var count: Int
+    /// Unix seconds of the latest hit.
+    public var lastUsedAt: Double
+
+    public init(count: Int, lastUsedAt: Double) {
+        self.count = count
+        self.lastUsedAt = lastUsedAt
+    }
+
+    /// Adds one hit at `time`.
+    public mutating func add(at time: Double) {
+        count += 1
+        lastUsedAt = max(lastUsedAt, time)
     }
 }
 

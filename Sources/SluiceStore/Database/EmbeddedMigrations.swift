@@ -93,5 +93,87 @@ CREATE INDEX usage_model_timestamp ON usage (model, timestamp);
 
 """##
         ),
+        (
+            identifier: "0002_cache_usage_table",
+            sql: ##"""
+-- Sluice schema, version 2: hit bookkeeping moves out of cache_entries.
+--
+-- In version 1 every hit rewrote its cache_entries row (hit_count,
+-- last_used_at) and the LRU index. With hits spread over a large cache that is
+-- several random page writes per hit. Here those numbers live in cache_usage:
+-- rows of a few dozen bytes, keyed by the entry's id, with no index to keep up.
+-- Eviction sorts cache_usage by last use when the cache is over its cap.
+-- cache_entries gets an explicit INTEGER PRIMARY KEY, so ids survive VACUUM.
+
+CREATE TABLE cache_entries_v2 (
+    id                INTEGER NOT NULL PRIMARY KEY,
+    key               TEXT    NOT NULL UNIQUE,      -- hex SHA-256 cache key
+    key_id            TEXT    NOT NULL,             -- client key id (never a secret)
+    model             TEXT,
+    route             TEXT    NOT NULL,
+    status            INTEGER NOT NULL,
+    content_type      TEXT    NOT NULL,
+    body              BLOB    NOT NULL,
+    body_bytes        INTEGER NOT NULL,
+    created_at        REAL    NOT NULL,             -- unix seconds
+    expires_at        REAL    NOT NULL,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    total_tokens      INTEGER,
+    cost              REAL
+);
+
+-- One row per cache entry: when it was last served and how often.
+CREATE TABLE cache_usage (
+    entry_id     INTEGER NOT NULL PRIMARY KEY,      -- cache_entries.id
+    last_used_at REAL    NOT NULL,                  -- unix seconds
+    hit_count    INTEGER NOT NULL DEFAULT 0,
+    body_bytes   INTEGER NOT NULL                   -- copy of the entry's, for eviction
+);
+
+INSERT INTO cache_entries_v2 (
+    id, key, key_id, model, route, status, content_type, body, body_bytes,
+    created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost)
+SELECT rowid, key, key_id, model, route, status, content_type, body, body_bytes,
+       created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost
+FROM cache_entries;
+
+INSERT INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes)
+SELECT rowid, last_used_at, hit_count, body_bytes FROM cache_entries;
+
+-- Drops the version 1 indexes and triggers with it; no trigger fires, so
+-- cache_totals stays right.
+DROP TABLE cache_entries;
+ALTER TABLE cache_entries_v2 RENAME TO cache_entries;
+
+CREATE INDEX cache_entries_expires_at ON cache_entries (expires_at);
+CREATE INDEX cache_entries_model ON cache_entries (model);
+
+-- cache_totals and cache_usage follow every change of cache_entries, whoever
+-- makes it (the daemon, `sluice cache purge`, a script).
+CREATE TRIGGER cache_entries_after_insert AFTER INSERT ON cache_entries
+BEGIN
+    UPDATE cache_totals SET entries = entries + 1, body_bytes = body_bytes + NEW.body_bytes WHERE id = 1;
+    INSERT OR REPLACE INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes)
+    VALUES (NEW.id, NEW.created_at, 0, NEW.body_bytes);
+END;
+
+CREATE TRIGGER cache_entries_after_delete AFTER DELETE ON cache_entries
+BEGIN
+    UPDATE cache_totals SET entries = entries - 1, body_bytes = body_bytes - OLD.body_bytes WHERE id = 1;
+    DELETE FROM cache_usage WHERE entry_id = OLD.id;
+END;
+
+-- A replaced answer keeps its hit count and counts as just used.
+CREATE TRIGGER cache_entries_after_update AFTER UPDATE OF body_bytes, created_at ON cache_entries
+BEGIN
+    UPDATE cache_totals SET body_bytes = body_bytes - OLD.body_bytes + NEW.body_bytes WHERE id = 1;
+    UPDATE cache_usage
+    SET body_bytes = NEW.body_bytes, last_used_at = max(last_used_at, NEW.created_at)
+    WHERE entry_id = NEW.id;
+END;
+
+"""##
+        ),
     ]
 }
