@@ -5,11 +5,17 @@
 -- several random page writes per hit. Here those numbers live in cache_usage:
 -- rows of a few dozen bytes, keyed by the entry's id, with no index to keep up.
 -- Eviction sorts cache_usage by last use when the cache is over its cap.
--- cache_entries gets an explicit INTEGER PRIMARY KEY, so ids survive VACUUM.
+--
+-- cache_entries is now keyed by an integer derived from the cache key: its
+-- first 8 bytes as a signed big-endian integer. A lookup is then one descent
+-- of the table's B-tree instead of one of the key index plus one of the table.
+-- The full key is still stored and compared on every read: two keys that share
+-- their first 8 bytes make the later one replace the earlier (a miss, never a
+-- wrong answer).
 
 CREATE TABLE cache_entries_v2 (
-    id                INTEGER NOT NULL PRIMARY KEY,
-    key               TEXT    NOT NULL UNIQUE,      -- hex SHA-256 cache key
+    id                INTEGER NOT NULL PRIMARY KEY, -- the key's first 8 bytes, signed big-endian
+    key               TEXT    NOT NULL,             -- hex SHA-256 cache key
     key_id            TEXT    NOT NULL,             -- client key id (never a secret)
     model             TEXT,
     route             TEXT    NOT NULL,
@@ -33,20 +39,28 @@ CREATE TABLE cache_usage (
     body_bytes   INTEGER NOT NULL                   -- copy of the entry's, for eviction
 );
 
-INSERT INTO cache_entries_v2 (
+-- The id of each version 1 key: its first 16 hex digits as a signed integer.
+INSERT OR IGNORE INTO cache_entries_v2 (
     id, key, key_id, model, route, status, content_type, body, body_bytes,
     created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost)
-SELECT rowid, key, key_id, model, route, status, content_type, body, body_bytes,
+SELECT (WITH digits(i) AS (VALUES (1), (2), (3), (4), (5), (6), (7), (8),
+                                  (9), (10), (11), (12), (13), (14), (15), (16))
+        SELECT sum((instr('0123456789abcdef', substr(key, i, 1)) - 1) << (64 - 4 * i)) FROM digits),
+       key, key_id, model, route, status, content_type, body, body_bytes,
        created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost
 FROM cache_entries;
 
 INSERT INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes)
-SELECT rowid, last_used_at, hit_count, body_bytes FROM cache_entries;
+SELECT v2.id, v1.last_used_at, v1.hit_count, v2.body_bytes
+FROM cache_entries_v2 v2 JOIN cache_entries v1 ON v1.key = v2.key;
 
--- Drops the version 1 indexes and triggers with it; no trigger fires, so
--- cache_totals stays right.
+-- Drops the version 1 indexes and triggers with it (no trigger fires).
 DROP TABLE cache_entries;
 ALTER TABLE cache_entries_v2 RENAME TO cache_entries;
+UPDATE cache_totals
+SET entries = (SELECT count(*) FROM cache_entries),
+    body_bytes = (SELECT ifnull(sum(body_bytes), 0) FROM cache_entries)
+WHERE id = 1;
 
 CREATE INDEX cache_entries_expires_at ON cache_entries (expires_at);
 CREATE INDEX cache_entries_model ON cache_entries (model);

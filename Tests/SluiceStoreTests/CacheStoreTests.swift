@@ -20,21 +20,19 @@ final class CacheStoreTests: XCTestCase {
         scratch = nil
     }
 
+    /// The hex cache key the tests call `name`.
+    private func hex(_ name: String) -> String {
+        CacheKey(route: "/test", scope: nil, canonicalBody: Array(name.utf8)).hex
+    }
+
     private func entry(
-        _ key: String, model: String? = "openai/gpt-4o-mini", bytes: Int = 100,
+        _ name: String, model: String? = "openai/gpt-4o-mini", bytes: Int = 100,
         createdAt: Double = 1_000, ttl: Double = 3_600, usage: TokenUsage? = nil
     ) -> CachedResponse {
         CachedResponse(
-            key: key, keyID: "web", model: model, route: "/v1/chat/completions", status: 200,
-            contentType: "application/json", body: [UInt8](repeating: UInt8(key.utf8.count % 256), count: bytes),
+            key: hex(name), keyID: "web", model: model, route: "/v1/chat/completions", status: 200,
+            contentType: "application/json", body: [UInt8](repeating: UInt8(name.utf8.count % 256), count: bytes),
             createdAt: createdAt, expiresAt: createdAt + ttl, usage: usage)
-    }
-
-    /// Stores `entry` and returns it as the store will read it back: with its id.
-    private func store(_ entry: CachedResponse) throws -> CachedResponse {
-        var stored = entry
-        stored.id = try cache.store(entry)
-        return stored
     }
 
     private func tally(_ count: Int, at time: Double) -> CacheHitTally {
@@ -46,28 +44,29 @@ final class CacheStoreTests: XCTestCase {
             try Row.fetchOne($0, sql: """
                 SELECT u.hit_count, u.last_used_at, u.body_bytes
                 FROM cache_usage u JOIN cache_entries e ON e.id = u.entry_id WHERE e.key = ?
-                """, arguments: [key])
+                """, arguments: [hex(key)])
         }
     }
 
     func testStoredEntryReadsBackEqual() throws {
-        let stored = try store(entry("aa", usage: TokenUsage(promptTokens: 12, completionTokens: 30, totalTokens: 42, cost: 0.00125)))
-        XCTAssertNotNil(stored.id)
-        XCTAssertEqual(try cache.entry(forKey: "aa"), stored)
-        XCTAssertNil(try cache.entry(forKey: "bb"))
+        let stored = entry("aa", usage: TokenUsage(promptTokens: 12, completionTokens: 30, totalTokens: 42, cost: 0.00125))
+        try cache.store(stored)
+        XCTAssertEqual(try cache.entry(forKey: hex("aa")), stored)
+        XCTAssertNil(try cache.entry(forKey: hex("bb")))
     }
 
     func testEntryWithoutUsageOrModelRoundTrips() throws {
-        let stored = try store(entry("aa", model: nil, bytes: 0))
-        XCTAssertEqual(try cache.entry(forKey: "aa"), stored)
+        let stored = entry("aa", model: nil, bytes: 0)
+        try cache.store(stored)
+        XCTAssertEqual(try cache.entry(forKey: hex("aa")), stored)
     }
 
     func testStoringAgainReplacesTheEntryAndKeepsTheTotalRight() throws {
-        let first = try store(entry("aa", bytes: 100))
-        try cache.recordHits(byID: [try XCTUnwrap(first.id): tally(3, at: 1_500)])
-        let replacement = try store(entry("aa", bytes: 40, createdAt: 2_000))
-        XCTAssertEqual(replacement.id, first.id, "a replaced entry keeps its id")
-        XCTAssertEqual(try cache.entry(forKey: "aa"), replacement)
+        try cache.store(entry("aa", bytes: 100))
+        try cache.recordHits([hex("aa"): tally(3, at: 1_500)])
+        let replacement = entry("aa", bytes: 40, createdAt: 2_000)
+        try cache.store(replacement)
+        XCTAssertEqual(try cache.entry(forKey: hex("aa")), replacement)
         let statistics = try cache.statistics()
         XCTAssertEqual(statistics.entries, 1)
         XCTAssertEqual(statistics.bodyBytes, 40)
@@ -86,23 +85,24 @@ final class CacheStoreTests: XCTestCase {
     }
 
     func testEntriesSurviveReopening() throws {
-        let stored = try store(entry("aa"))
+        let stored = entry("aa")
+        try cache.store(stored)
         let path = database.path
         cache = nil
         database = nil
         let reopened = CacheStore(database: try SluiceDatabase.open(path: path))
-        XCTAssertEqual(try reopened.entry(forKey: "aa"), stored)
+        XCTAssertEqual(try reopened.entry(forKey: hex("aa")), stored)
     }
 
     func testExpiredEntriesAreDeleted() throws {
         try cache.store(entry("old", createdAt: 1_000, ttl: 60))
         try cache.store(entry("fresh", createdAt: 1_000, ttl: 600))
-        XCTAssertFalse(try XCTUnwrap(cache.entry(forKey: "old")).isFresh(at: 1_060))
-        XCTAssertTrue(try XCTUnwrap(cache.entry(forKey: "fresh")).isFresh(at: 1_060))
+        XCTAssertFalse(try XCTUnwrap(cache.entry(forKey: hex("old"))).isFresh(at: 1_060))
+        XCTAssertTrue(try XCTUnwrap(cache.entry(forKey: hex("fresh"))).isFresh(at: 1_060))
 
         XCTAssertEqual(try cache.deleteExpired(now: 1_060), 1)
-        XCTAssertNil(try cache.entry(forKey: "old"))
-        XCTAssertNotNil(try cache.entry(forKey: "fresh"))
+        XCTAssertNil(try cache.entry(forKey: hex("old")))
+        XCTAssertNotNil(try cache.entry(forKey: hex("fresh")))
         XCTAssertEqual(try cache.deleteExpired(now: 1_060), 0)
     }
 
@@ -111,13 +111,13 @@ final class CacheStoreTests: XCTestCase {
             try cache.store(entry(key, bytes: 100, createdAt: 1_000 + Double(index)))
         }
         // "a" is used again later than the others: "b" and "c" are now the oldest.
-        try cache.recordHits(byKey: ["a": tally(2, at: 5_000)])
+        try cache.recordHits([hex("a"): tally(2, at: 5_000)])
 
         XCTAssertEqual(try cache.evictLeastRecentlyUsed(toFit: 250), 2)
-        XCTAssertNotNil(try cache.entry(forKey: "a"))
-        XCTAssertNil(try cache.entry(forKey: "b"))
-        XCTAssertNil(try cache.entry(forKey: "c"))
-        XCTAssertNotNil(try cache.entry(forKey: "d"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
+        XCTAssertNil(try cache.entry(forKey: hex("b")))
+        XCTAssertNil(try cache.entry(forKey: hex("c")))
+        XCTAssertNotNil(try cache.entry(forKey: hex("d")))
         XCTAssertEqual(try cache.statistics().bodyBytes, 200)
 
         XCTAssertEqual(try cache.evictLeastRecentlyUsed(toFit: 200), 0, "already under the cap")
@@ -133,16 +133,16 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("f", bytes: 100, createdAt: 2_000))
         XCTAssertEqual(try cache.evictLeastRecentlyUsed(whenOver: 500, downTo: 300), 3)
         XCTAssertEqual(try cache.statistics().bodyBytes, 300)
-        XCTAssertNil(try cache.entry(forKey: "c"))
-        XCTAssertNotNil(try cache.entry(forKey: "d"))
+        XCTAssertNil(try cache.entry(forKey: hex("c")))
+        XCTAssertNotNil(try cache.entry(forKey: hex("d")))
     }
 
     func testHitsAreCountedAndLastUseNeverMovesBack() throws {
-        let a = try store(entry("a", createdAt: 1_000))
-        let b = try store(entry("b", createdAt: 1_001))
-        try cache.recordHits(byID: [try XCTUnwrap(a.id): tally(3, at: 2_000), 999_999: tally(1, at: 2_000)])
-        try cache.recordHits(byKey: ["a": tally(1, at: 1_500), "gone": tally(1, at: 2_000)])
-        try cache.recordHits(byID: [try XCTUnwrap(b.id): tally(2, at: 3_000)], byKey: ["b": tally(1, at: 2_500)])
+        try cache.store(entry("a", createdAt: 1_000))
+        try cache.store(entry("b", createdAt: 1_001))
+        try cache.recordHits([hex("a"): tally(3, at: 2_000), hex("gone"): tally(1, at: 2_000), "not hex": tally(1, at: 2_000)])
+        try cache.recordHits([hex("a"): tally(1, at: 1_500)])
+        try cache.recordHits([hex("b"): tally(3, at: 3_000)])
         let usageOfA = try XCTUnwrap(usageRow("a"))
         XCTAssertEqual(usageOfA[0] as Int, 4)
         XCTAssertEqual(usageOfA[1] as Double, 2_000)
@@ -159,11 +159,11 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("d", model: "m2", createdAt: 5_000))
 
         XCTAssertEqual(try cache.purge(model: "m1", olderThan: 2_000, all: false), 1)
-        XCTAssertNil(try cache.entry(forKey: "a"))
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
         XCTAssertEqual(try cache.purge(model: nil, olderThan: 2_000, all: false), 1)
-        XCTAssertNil(try cache.entry(forKey: "c"))
+        XCTAssertNil(try cache.entry(forKey: hex("c")))
         XCTAssertEqual(try cache.purge(model: "m2", olderThan: nil, all: false), 1)
-        XCTAssertNil(try cache.entry(forKey: "d"))
+        XCTAssertNil(try cache.entry(forKey: hex("d")))
         XCTAssertEqual(try cache.purge(model: nil, olderThan: nil, all: true), 1)
         XCTAssertEqual(try cache.statistics().entries, 0)
         XCTAssertEqual(try cache.statistics().bodyBytes, 0)
@@ -173,7 +173,7 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("a"))
         let error = assertStoreError(try cache.purge(model: nil, olderThan: nil, all: false))
         XCTAssertTrue(error?.description.contains("--all") == true)
-        XCTAssertNotNil(try cache.entry(forKey: "a"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
     }
 
     func testCorruptRowIsAMissAndIsDeleted() throws {
@@ -181,14 +181,14 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("wrong-size"))
         try cache.store(entry("bad-status"))
         try database.pool.write { db in
-            try db.execute(sql: "UPDATE cache_entries SET body = 'not a blob' WHERE key = 'text-body'")
-            try db.execute(sql: "UPDATE cache_entries SET body = x'00' WHERE key = 'wrong-size'")
-            try db.execute(sql: "UPDATE cache_entries SET status = 'OK' WHERE key = 'bad-status'")
+            try db.execute(sql: "UPDATE cache_entries SET body = 'not a blob' WHERE key = ?", arguments: [hex("text-body")])
+            try db.execute(sql: "UPDATE cache_entries SET body = x'00' WHERE key = ?", arguments: [hex("wrong-size")])
+            try db.execute(sql: "UPDATE cache_entries SET status = 'OK' WHERE key = ?", arguments: [hex("bad-status")])
         }
         for key in ["text-body", "wrong-size", "bad-status"] {
-            XCTAssertNil(try cache.entry(forKey: key), key)
+            XCTAssertNil(try cache.entry(forKey: hex(key)), key)
             let remaining = try database.pool.read {
-                try Int.fetchOne($0, sql: "SELECT count(*) FROM cache_entries WHERE key = ?", arguments: [key])
+                try Int.fetchOne($0, sql: "SELECT count(*) FROM cache_entries WHERE key = ?", arguments: [hex(key)])
             }
             XCTAssertEqual(remaining, 0, key)
         }
@@ -200,7 +200,7 @@ final class CacheStoreTests: XCTestCase {
         try cache.store(entry("a", model: "m1", bytes: 10, createdAt: 1_000))
         try cache.store(entry("b", model: "m1", bytes: 20, createdAt: 3_000))
         try cache.store(entry("c", model: nil, bytes: 5, createdAt: 2_000))
-        try cache.recordHits(byKey: ["a": tally(2, at: 4_000), "c": tally(1, at: 4_000)])
+        try cache.recordHits([hex("a"): tally(2, at: 4_000), hex("c"): tally(1, at: 4_000)])
 
         XCTAssertEqual(try cache.statistics(), CacheStatistics(
             entries: 3, bodyBytes: 35, totalHits: 3, oldestCreatedAt: 1_000, newestCreatedAt: 3_000,
@@ -208,5 +208,37 @@ final class CacheStoreTests: XCTestCase {
                 .init(model: "m1", entries: 2, bodyBytes: 30, hits: 2),
                 .init(model: nil, entries: 1, bodyBytes: 5, hits: 1),
             ]))
+    }
+
+    func testEntryIDIsTheKeysFirstEightBytesSignedBigEndian() {
+        XCTAssertEqual(CacheStore.entryID(forKey: "0123456789abcdef" + String(repeating: "0", count: 48)), 0x0123_4567_89ab_cdef)
+        XCTAssertEqual(CacheStore.entryID(forKey: "ffffffffffffffff"), -1)
+        XCTAssertEqual(CacheStore.entryID(forKey: "8000000000000001"), Int64.min + 1)
+        XCTAssertNil(CacheStore.entryID(forKey: "0123456789abcde"), "too short")
+        XCTAssertNil(CacheStore.entryID(forKey: "0123456789ABCDEF"), "keys are lowercase hex")
+        XCTAssertNil(CacheStore.entryID(forKey: "not hex at all, no"))
+    }
+
+    func testKeysSharingAnIDNeverAnswerForEachOther() throws {
+        let first = String(repeating: "a", count: 64)
+        let second = String(repeating: "a", count: 16) + String(repeating: "b", count: 48)
+        var entryA = entry("a")
+        entryA.key = first
+        var entryB = entry("b", bytes: 30)
+        entryB.key = second
+        try cache.store(entryA)
+        XCTAssertNil(try cache.entry(forKey: second), "same id, other key: a miss")
+        try cache.store(entryB)
+        XCTAssertEqual(try cache.entry(forKey: second), entryB)
+        XCTAssertNil(try cache.entry(forKey: first), "the later key replaced the earlier")
+        XCTAssertEqual(try cache.statistics().entries, 1)
+        XCTAssertEqual(try cache.statistics().bodyBytes, 30)
+    }
+
+    func testANonHexKeyIsNeverStored() throws {
+        var bad = entry("a")
+        bad.key = "not hex"
+        XCTAssertNotNil(assertStoreError(try cache.store(bad)))
+        XCTAssertNil(try cache.entry(forKey: "not hex"))
     }
 }

@@ -44,6 +44,11 @@ ANSWER = (
 )
 
 
+def entry_id(key):
+    """Sluice's row id for a cache key: its first 8 bytes, signed big-endian."""
+    return int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+
+
 def answer(index, created, rng):
     """A chat completion as the gateway sends it (compact JSON, usage with cost)."""
     prompt_tokens = 9 + rng.randrange(40)
@@ -66,8 +71,9 @@ def rows(count, now, seed):
     for index in range(1, count + 1):
         created = now - rng.uniform(0, 86400)
         body, prompt, completion, cost = answer(index, created, rng)
+        key = cache_key(request_body(index))
         yield (
-            cache_key(request_body(index)), "default", MODEL, ROUTE, 200, "application/json",
+            entry_id(key), key, "default", MODEL, ROUTE, 200, "application/json",
             body, len(body), created, now + 7 * 86400,
             prompt, completion, prompt + completion, cost,
         )
@@ -90,15 +96,15 @@ def main():
     database.execute("PRAGMA journal_mode = WAL")
     database.execute("PRAGMA synchronous = OFF")
     database.execute("PRAGMA cache_size = -1048576")  # 1 GiB: the B-trees stay in memory while filling
-    # Inserting in key order appends to the key's unique index instead of splitting pages at random.
+    # Inserting in id order appends to the table's B-tree instead of splitting pages at random.
     ordered = sorted(rows(args.entries, time.time(), args.seed), key=lambda row: row[0])
     with database:
         database.executemany(
             """INSERT INTO cache_entries (
-                   key, key_id, model, route, status, content_type, body, body_bytes,
+                   id, key, key_id, model, route, status, content_type, body, body_bytes,
                    created_at, expires_at,
                    prompt_tokens, completion_tokens, total_tokens, cost)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             ordered,
         )
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")

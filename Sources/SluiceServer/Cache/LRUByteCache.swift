@@ -34,12 +34,6 @@ struct LRUByteCache<Value> {
         return nodes[index]?.value
     }
 
-    /// The value under `key`, leaving the recency order as it is.
-    func peek(forKey key: String) -> Value? {
-        guard let index = indexByKey[key] else { return nil }
-        return nodes[index]?.value
-    }
-
     /// Inserts or replaces; evicts least recently used entries past the capacity.
     /// A value costing more than the whole capacity is not kept.
     mutating func set(_ value: Value, forKey key: String, cost: Int) {

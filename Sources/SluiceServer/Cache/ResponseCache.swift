@@ -7,24 +7,25 @@ import SluiceStore
 /// The cache step's view of storage: lookups, stores and hit bookkeeping over
 /// the SQLite `CacheStore`, with the hottest entries kept in memory in front.
 ///
-/// Lookups try memory, then a synchronous SQLite point read (about 25 µs,
-/// cheaper than an async hop). Stores and hit counters go to SQLite off the
-/// request path. A storage failure never fails a request: the step turns into
+/// Lookups try memory, then a synchronous SQLite point read (tens of µs,
+/// cheaper than an async hop); an entry read from SQLite joins the memory front
+/// on its second read (see `AdmissionDoorkeeper`). Stores and hit counters go to
+/// SQLite off the request path. A storage failure never fails a request: the step turns into
 /// a pass-through and the error is logged. When another process changes the
 /// database (`sluice cache purge`), the memory front is dropped.
 final class ResponseCache: Sendable {
     private let store: CacheStore
-    private let hot: NIOLockedValueBox<LRUByteCache<CachedResponse>>
+    private let hot: NIOLockedValueBox<MemoryFront>
     private let changeWatcher: ExternalChangeWatcher
     private let clock: any WallClock
     private let threadPool: NIOThreadPool
     private let logger: Logger
-    /// Hits not yet written to the store.
-    private let pendingHits = NIOLockedValueBox(PendingHits())
+    /// Hits not yet written to the store, by key.
+    private let pendingHits = NIOLockedValueBox([String: CacheHitTally]())
 
     init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, memoryBytes: Int = 32 << 20) {
         self.store = CacheStore(database: database)
-        self.hot = NIOLockedValueBox(LRUByteCache(capacity: memoryBytes))
+        self.hot = NIOLockedValueBox(MemoryFront(entries: LRUByteCache(capacity: memoryBytes), doorkeeper: AdmissionDoorkeeper()))
         self.changeWatcher = ExternalChangeWatcher(database: database)
         self.clock = clock
         self.threadPool = threadPool
@@ -33,7 +34,7 @@ final class ResponseCache: Sendable {
 
     /// A fresh stored answer for `key`, no older than `maxAge` seconds when given.
     func lookup(key: CacheKey, maxAge: Int?) -> CachedResponse? {
-        var entry = hot.withLockedValue { $0.value(forKey: key.hex) }
+        var entry = hot.withLockedValue { $0.entries.value(forKey: key.hex) }
         if entry == nil {
             do {
                 entry = try store.entry(forKey: key.hex)
@@ -41,24 +42,27 @@ final class ResponseCache: Sendable {
                 logger.error("cache lookup failed; answering from upstream", metadata: ["error": "\(error)"])
                 return nil
             }
-            if let entry { remember(entry) }
+            if let entry {
+                hot.withLockedValue { hot in
+                    if hot.doorkeeper.admits(entry.key) {
+                        hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
+                    }
+                }
+            }
         }
         guard let entry else { return nil }
         let now = clock.now()
         guard entry.isFresh(at: now) else { return nil }
         if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        pendingHits.withLockedValue { $0.add(entry, at: now) }
+        pendingHits.withLockedValue { $0[entry.key, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
         return entry
     }
 
-    /// Stores an answer; failures are logged, never thrown. The answer is served
-    /// from memory at once; once stored, the memory copy learns its id.
+    /// Stores an answer; failures are logged, never thrown.
     func save(_ entry: CachedResponse) async {
         remember(entry)
         do {
-            var stored = entry
-            stored.id = try await threadPool.runIfActive { [store] in try store.store(entry) }
-            rememberIfStillCurrent(stored)
+            try await threadPool.runIfActive { [store] in try store.store(entry) }
         } catch {
             logger.error("cache store failed; answer served but not cached", metadata: ["error": "\(error)"])
         }
@@ -67,18 +71,7 @@ final class ResponseCache: Sendable {
     func now() -> Double { clock.now() }
 
     private func remember(_ entry: CachedResponse) {
-        hot.withLockedValue { $0.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry)) }
-    }
-
-    /// Replaces the memory copy with `stored` unless it has been dropped or
-    /// replaced by a newer answer meanwhile.
-    private func rememberIfStillCurrent(_ stored: CachedResponse) {
-        hot.withLockedValue { hot in
-            guard let current = hot.peek(forKey: stored.key), current.id == nil,
-                  current.createdAt == stored.createdAt
-            else { return }
-            hot.set(stored, forKey: stored.key, cost: Self.memoryCost(of: stored))
-        }
+        hot.withLockedValue { $0.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry)) }
     }
 
     private static func memoryCost(of entry: CachedResponse) -> Int {
@@ -91,7 +84,7 @@ final class ResponseCache: Sendable {
         do {
             let changed = try await threadPool.runIfActive { [changeWatcher] in try changeWatcher.changedSinceLastCheck() }
             if changed {
-                hot.withLockedValue { $0.removeAll() }
+                hot.withLockedValue { $0.entries.removeAll() }
                 logger.debug("database changed by another process; in-memory cache entries dropped")
             }
         } catch {
@@ -102,12 +95,12 @@ final class ResponseCache: Sendable {
     /// Writes hit counters and last-use times (for LRU eviction) in one batch.
     func flushHits() async {
         let hits = pendingHits.withLockedValue { pending in
-            defer { pending = PendingHits() }
+            defer { pending = [:] }
             return pending
         }
         guard !hits.isEmpty else { return }
         do {
-            try await threadPool.runIfActive { [store] in try store.recordHits(byID: hits.byID, byKey: hits.byKey) }
+            try await threadPool.runIfActive { [store] in try store.recordHits(hits) }
         } catch {
             logger.warning("could not record cache hits", metadata: ["error": "\(error)"])
         }
@@ -127,6 +120,9 @@ final class ResponseCache: Sendable {
     /// Evicts least recently used entries past the size cap (cheap when under it:
     /// the store keeps a running total).
     func evict(toFit maxBytes: Int) async {
+        guard let stored = await totals(), stored.bodyBytes > maxBytes else { return }
+        // Eviction goes by last use: write the hits counted since the last flush first.
+        await flushHits()
         // Past the cap, evict down to 90% of it: finding the oldest entries sorts
         // them all, so it should not happen on every store.
         let target = maxBytes - maxBytes / 10
@@ -135,7 +131,7 @@ final class ResponseCache: Sendable {
                 try store.evictLeastRecentlyUsed(whenOver: maxBytes, downTo: target)
             }
             if evicted > 0 {
-                hot.withLockedValue { $0.removeAll() }
+                hot.withLockedValue { $0.entries.removeAll() }
                 logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
             }
         } catch {
@@ -149,19 +145,8 @@ final class ResponseCache: Sendable {
     }
 }
 
-/// Hits counted since the last flush, by entry id, or by key for an answer whose
-/// store has not finished yet (it has no id to go by).
-private struct PendingHits {
-    var byID: [Int64: CacheHitTally] = [:]
-    var byKey: [String: CacheHitTally] = [:]
-
-    var isEmpty: Bool { byID.isEmpty && byKey.isEmpty }
-
-    mutating func add(_ entry: CachedResponse, at time: Double) {
-        if let id = entry.id {
-            byID[id, default: CacheHitTally(count: 0, lastUsedAt: time)].add(at: time)
-        } else {
-            byKey[entry.key, default: CacheHitTally(count: 0, lastUsedAt: time)].add(at: time)
-        }
-    }
+/// The in-memory front: hot entries, and the doorkeeper deciding who gets in.
+private struct MemoryFront {
+    var entries: LRUByteCache<CachedResponse>
+    var doorkeeper: AdmissionDoorkeeper
 }

@@ -5,28 +5,37 @@ import SluiceCore
 /// Keeps the cache bounded and its bookkeeping current, on three beats:
 /// - every `changeCheckInterval` (100 ms): drop the in-memory front if another
 ///   process (`sluice cache purge`) wrote the database;
-/// - every second: write hit counters, evict past `max_size`, update the gauges;
+/// - every second: evict past `max_size` (writing pending hits first), update
+///   the gauges;
+/// - every 30 s, and at shutdown: write hit counters and last-use times. Hits
+///   spread over many entries dirty many pages; batching 30 s of them writes
+///   each page once instead of once a second;
 /// - every minute (and at start): delete expired entries.
 struct CacheMaintenanceService: Service {
     let cache: ResponseCache
     let maxBytes: Int
     let metrics: SluiceMetrics
     var changeCheckInterval = Duration.milliseconds(100)
-    var hitFlushInterval = Duration.seconds(1)
+    var evictionInterval = Duration.seconds(1)
+    var hitFlushInterval = Duration.seconds(30)
     var sweepInterval = Duration.seconds(60)
 
     func run() async throws {
         var sinceSweep = sweepInterval  // sweep once at start
-        var sinceFlush = hitFlushInterval  // gauges at once
+        var sinceEviction = evictionInterval  // gauges at once
+        var sinceFlush = Duration.zero
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             await cache.dropMemoryIfChangedElsewhere()
             if sinceFlush >= hitFlushInterval {
                 await cache.flushHits()
+                sinceFlush = .zero
+            }
+            if sinceEviction >= evictionInterval {
                 await cache.evict(toFit: maxBytes)
                 if let totals = await cache.totals() {
                     metrics.setCache(entries: totals.entries, bytes: totals.bodyBytes)
                 }
-                sinceFlush = .zero
+                sinceEviction = .zero
             }
             if sinceSweep >= sweepInterval {
                 await cache.sweep(maxBytes: maxBytes)
@@ -38,6 +47,7 @@ struct CacheMaintenanceService: Service {
                 break
             }
             sinceFlush += changeCheckInterval
+            sinceEviction += changeCheckInterval
             sinceSweep += changeCheckInterval
         }
         await cache.flushHits()

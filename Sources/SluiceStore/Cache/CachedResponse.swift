@@ -18,13 +18,10 @@ public struct CachedResponse: Sendable, Equatable {
     public var expiresAt: Double
     /// Tokens and cost of the original answer: what each hit saves.
     public var usage: TokenUsage?
-    /// The entry's id in the store; nil until it has been stored.
-    public var id: Int64?
 
     public init(
         key: String, keyID: String, model: String?, route: String, status: Int, contentType: String,
-        body: [UInt8], createdAt: Double, expiresAt: Double, usage: TokenUsage? = nil,
-        id: Int64? = nil
+        body: [UInt8], createdAt: Double, expiresAt: Double, usage: TokenUsage? = nil
     ) {
         self.key = key
         self.keyID = keyID
@@ -36,7 +33,6 @@ public struct CachedResponse: Sendable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.usage = usage
-        self.id = id
     }
 
     /// Whether the entry may still be served at `now` (unix seconds).

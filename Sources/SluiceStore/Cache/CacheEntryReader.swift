@@ -1,0 +1,160 @@
+// The SQLite C API, as GRDB itself imports it (see StatsScanColumns.swift).
+import GRDBSQLite
+import SluiceCore
+import Synchronization
+
+/// What a lookup by key found.
+enum CacheLookupResult {
+    case found(CachedResponse)
+    case notFound
+    /// A row is stored under the key but cannot be decoded.
+    case undecodable
+}
+
+/// One read-only SQLite connection with the cache lookup prepared once.
+///
+/// Cache lookups are the one query on a request's path, answered on the event
+/// loop, so they skip GRDB: its reader pool hands a connection over through a
+/// semaphore and dispatch queues, which costs more than the lookup itself when
+/// the pages are in memory. Not thread-safe: `CacheEntryReaderPool` lends a
+/// reader to one caller at a time.
+final class CacheEntryReader: @unchecked Sendable {
+    private let connection: OpaquePointer
+    private let lookup: OpaquePointer
+    private let path: String
+
+    static let lookupSQL = """
+        SELECT key, key_id, model, route, status, content_type, body, body_bytes,
+               created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost
+        FROM cache_entries WHERE id = ?
+        """
+
+    init(path: String, pageCacheKiB: Int) throws {
+        self.path = path
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        let opened = sqlite3_open_v2(path, &handle, flags, nil)
+        guard opened == SQLITE_OK, let handle else {
+            let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "code \(opened)"
+            sqlite3_close_v2(handle)
+            throw SluiceStoreError.cannotOpen(path: path, reason: reason)
+        }
+        // WAL readers wait only while a checkpoint resets the log: briefly. A lookup
+        // that gives up is a miss, never a failed request.
+        sqlite3_busy_timeout(handle, 250)
+        sqlite3_exec(handle, "PRAGMA cache_size = -\(pageCacheKiB)", nil, nil, nil)
+        var statement: OpaquePointer?
+        let prepared = sqlite3_prepare_v3(
+            handle, Self.lookupSQL, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard prepared == SQLITE_OK, let statement else {
+            let reason = String(cString: sqlite3_errmsg(handle))
+            sqlite3_close_v2(handle)
+            throw SluiceStoreError.cannotOpen(path: path, reason: reason)
+        }
+        self.connection = handle
+        self.lookup = statement
+    }
+
+    deinit {
+        sqlite3_finalize(lookup)
+        sqlite3_close_v2(connection)
+    }
+
+    /// The row stored under `id`, if it holds `key` (another key may share the id:
+    /// that is a miss). Each call is its own read transaction, so it sees every
+    /// commit made before it.
+    func entry(id: Int64, key: String) throws -> CacheLookupResult {
+        defer { sqlite3_reset(lookup) }
+        sqlite3_bind_int64(lookup, 1, id)
+        switch sqlite3_step(lookup) {
+        case SQLITE_ROW:
+            guard let entry = decodeCurrentRow() else { return .undecodable }
+            return entry.key == key ? .found(entry) : .notFound
+        case SQLITE_DONE:
+            return .notFound
+        default:
+            throw SluiceStoreError.failed(
+                "cache lookup", path: path, reason: String(cString: sqlite3_errmsg(connection)))
+        }
+    }
+
+    /// Decodes the row under the cursor, or nil when a column has the wrong type or
+    /// the body does not match its recorded size.
+    private func decodeCurrentRow() -> CachedResponse? {
+        guard
+            let key = text(0), let keyID = text(1), let route = text(3),
+            let status = integer(4), (100...599).contains(status),
+            let contentType = text(5),
+            sqlite3_column_type(lookup, 6) == SQLITE_BLOB,
+            let bodyBytes = integer(7), bodyBytes == Int(sqlite3_column_bytes(lookup, 6)),
+            let createdAt = number(8), let expiresAt = number(9)
+        else { return nil }
+        let model: String?
+        switch sqlite3_column_type(lookup, 2) {
+        case SQLITE_NULL: model = nil
+        case SQLITE_TEXT: model = text(2)
+        default: return nil
+        }
+        var usage: TokenUsage?
+        if let prompt = integer(10), let completion = integer(11), let total = integer(12) {
+            usage = TokenUsage(promptTokens: prompt, completionTokens: completion, totalTokens: total, cost: number(13))
+        }
+        return CachedResponse(
+            key: key, keyID: keyID, model: model, route: route, status: status, contentType: contentType,
+            body: blob(6), createdAt: createdAt, expiresAt: expiresAt, usage: usage)
+    }
+
+    private func text(_ column: Int32) -> String? {
+        guard sqlite3_column_type(lookup, column) == SQLITE_TEXT, let bytes = sqlite3_column_text(lookup, column) else {
+            return nil
+        }
+        let count = Int(sqlite3_column_bytes(lookup, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    private func integer(_ column: Int32) -> Int? {
+        guard sqlite3_column_type(lookup, column) == SQLITE_INTEGER else { return nil }
+        return Int(sqlite3_column_int64(lookup, column))
+    }
+
+    /// A REAL or INTEGER column as a Double.
+    private func number(_ column: Int32) -> Double? {
+        switch sqlite3_column_type(lookup, column) {
+        case SQLITE_FLOAT, SQLITE_INTEGER: sqlite3_column_double(lookup, column)
+        default: nil
+        }
+    }
+
+    private func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(lookup, column))
+        guard count > 0, let bytes = sqlite3_column_blob(lookup, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+}
+
+/// Read-only connections for cache lookups, lent to one caller at a time and
+/// opened on first need (at most one per thread looking up at once).
+final class CacheEntryReaderPool: Sendable {
+    private let path: String
+    private let pageCacheKiB: Int
+    private let idle = Mutex<[CacheEntryReader]>([])
+    /// More idle readers than this are closed rather than kept.
+    private let maxIdle = 16
+
+    /// - Parameter pageCacheKiB: SQLite page cache per connection; enough for the
+    ///   interior pages of the cache's B-trees keeps a lookup to a leaf read or two.
+    init(path: String, pageCacheKiB: Int = 8 * 1024) {
+        self.path = path
+        self.pageCacheKiB = pageCacheKiB
+    }
+
+    func withReader<T>(_ body: (CacheEntryReader) throws -> T) throws -> T {
+        let reader = try idle.withLock { $0.popLast() } ?? CacheEntryReader(path: path, pageCacheKiB: pageCacheKiB)
+        defer {
+            idle.withLock { readers in
+                if readers.count < maxIdle { readers.append(reader) }
+            }
+        }
+        return try body(reader)
+    }
+}
