@@ -1,4 +1,5 @@
 // The SQLite C API, as GRDB itself imports it (see StatsScanColumns.swift).
+import Foundation
 import GRDBSQLite
 import SluiceCore
 import Synchronization
@@ -22,6 +23,10 @@ final class CacheEntryReader: @unchecked Sendable {
     private let connection: OpaquePointer
     private let lookup: OpaquePointer
     private let path: String
+    /// The short text columns repeat across entries (a handful of key ids, routes,
+    /// models, content types): the last value of each is reused instead of
+    /// allocating an equal string on every read.
+    private var recentText = [String?](repeating: nil, count: 6)
 
     static let lookupSQL = """
         SELECT key, key_id, model, route, status, content_type, body, body_bytes,
@@ -68,8 +73,9 @@ final class CacheEntryReader: @unchecked Sendable {
         sqlite3_bind_int64(lookup, 1, id)
         switch sqlite3_step(lookup) {
         case SQLITE_ROW:
-            guard let entry = decodeCurrentRow() else { return .undecodable }
-            return entry.key == key ? .found(entry) : .notFound
+            guard sqlite3_column_type(lookup, 0) == SQLITE_TEXT else { return .undecodable }
+            guard columnEquals(0, key) else { return .notFound }
+            return decodeCurrentRow(key: key).map(CacheLookupResult.found) ?? .undecodable
         case SQLITE_DONE:
             return .notFound
         default:
@@ -78,13 +84,13 @@ final class CacheEntryReader: @unchecked Sendable {
         }
     }
 
-    /// Decodes the row under the cursor, or nil when a column has the wrong type or
-    /// the body does not match its recorded size.
-    private func decodeCurrentRow() -> CachedResponse? {
+    /// Decodes the row under the cursor, stored under `key`, or nil when a column
+    /// has the wrong type or the body does not match its recorded size.
+    private func decodeCurrentRow(key: String) -> CachedResponse? {
         guard
-            let key = text(0), let keyID = text(1), let route = text(3),
+            let keyID = recurringText(1), let route = recurringText(3),
             let status = integer(4), (100...599).contains(status),
-            let contentType = text(5),
+            let contentType = recurringText(5),
             sqlite3_column_type(lookup, 6) == SQLITE_BLOB,
             let bodyBytes = integer(7), bodyBytes == Int(sqlite3_column_bytes(lookup, 6)),
             let createdAt = number(8), let expiresAt = number(9)
@@ -92,7 +98,7 @@ final class CacheEntryReader: @unchecked Sendable {
         let model: String?
         switch sqlite3_column_type(lookup, 2) {
         case SQLITE_NULL: model = nil
-        case SQLITE_TEXT: model = text(2)
+        case SQLITE_TEXT: model = recurringText(2)
         default: return nil
         }
         var usage: TokenUsage?
@@ -104,12 +110,27 @@ final class CacheEntryReader: @unchecked Sendable {
             body: blob(6), createdAt: createdAt, expiresAt: expiresAt, usage: usage)
     }
 
-    private func text(_ column: Int32) -> String? {
+    /// The text of `column`, reusing the string last read from it when equal.
+    private func recurringText(_ column: Int32) -> String? {
         guard sqlite3_column_type(lookup, column) == SQLITE_TEXT, let bytes = sqlite3_column_text(lookup, column) else {
             return nil
         }
+        let slot = Int(column)
+        if let recent = recentText[slot], columnEquals(column, recent) { return recent }
         let count = Int(sqlite3_column_bytes(lookup, column))
-        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        recentText[slot] = text
+        return text
+    }
+
+    /// Whether the text of `column` is `value`, byte for byte, without making a string.
+    private func columnEquals(_ column: Int32, _ value: String) -> Bool {
+        guard let bytes = sqlite3_column_text(lookup, column) else { return false }
+        let count = Int(sqlite3_column_bytes(lookup, column))
+        var value = value
+        return value.withUTF8 { utf8 in
+            utf8.count == count && (count == 0 || memcmp(utf8.baseAddress!, bytes, count) == 0)
+        }
     }
 
     private func integer(_ column: Int32) -> Int? {
