@@ -86,6 +86,7 @@ let package = Package(
             name: "SluiceServerTests",
             dependencies: [
                 "SluiceCore",
+                "SluiceStore",
                 "SluiceServer",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

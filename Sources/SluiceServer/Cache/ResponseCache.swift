@@ -20,11 +20,14 @@ final class ResponseCache: Sendable {
     private let clock: any WallClock
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    private let writes: CacheWriteQueue
     /// Hits not yet written to the store, by key.
     private let pendingHits = NIOLockedValueBox([String: CacheHitTally]())
 
     init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, memoryBytes: Int = 32 << 20) {
-        self.store = CacheStore(database: database)
+        let store = CacheStore(database: database)
+        self.store = store
+        self.writes = CacheWriteQueue(store: store, threadPool: threadPool, logger: logger)
         self.hot = NIOLockedValueBox(MemoryFront(entries: LRUByteCache(capacity: memoryBytes), doorkeeper: AdmissionDoorkeeper()))
         self.changeWatcher = ExternalChangeWatcher(database: database)
         self.clock = clock
@@ -58,14 +61,16 @@ final class ResponseCache: Sendable {
         return entry
     }
 
-    /// Stores an answer; failures are logged, never thrown.
-    func save(_ entry: CachedResponse) async {
+    /// Keeps an answer: in memory at once, in SQLite shortly after (see
+    /// `CacheWriteQueue`). Failures are logged, never thrown.
+    func save(_ entry: CachedResponse) {
         remember(entry)
-        do {
-            try await threadPool.runIfActive { [store] in try store.store(entry) }
-        } catch {
-            logger.error("cache store failed; answer served but not cached", metadata: ["error": "\(error)"])
-        }
+        writes.enqueue(entry)
+    }
+
+    /// Writes every answer still queued (shutdown).
+    func drainWrites() async {
+        await writes.drain()
     }
 
     func now() -> Double { clock.now() }

@@ -267,7 +267,7 @@ final class ProxyPipeline: HTTPResponder {
                 let answer = try await components.upstream.fetch(upstreamRequest)
                 components.metrics.recordUpstream(duration: answer.duration)
                 if answer.status == .ok {
-                    await components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
+                    components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
                 }
                 return .success(answer)
             } catch {

@@ -50,6 +50,7 @@ struct CacheMaintenanceService: Service {
             sinceEviction += changeCheckInterval
             sinceSweep += changeCheckInterval
         }
+        await cache.drainWrites()
         await cache.flushHits()
     }
 }

@@ -35,17 +35,30 @@ public final class CacheStore: Sendable {
     /// Inserts or replaces the entry under `response.key`. Replacing keeps its hit
     /// count and marks it as just used.
     public func store(_ response: CachedResponse) throws {
-        guard let id = Self.entryID(forKey: response.key) else {
-            throw SluiceStoreError.failed("cache store", path: database.path, reason: "the cache key is not hex")
+        try store([response])
+    }
+
+    /// Stores `responses` in order, in one transaction; a later answer for the same
+    /// key replaces an earlier one.
+    public func store(_ responses: [CachedResponse]) throws {
+        let rows = try responses.map { response -> (id: Int64, response: CachedResponse) in
+            guard let id = Self.entryID(forKey: response.key) else {
+                throw SluiceStoreError.failed("cache store", path: database.path, reason: "the cache key is not hex")
+            }
+            return (id, response)
         }
+        guard !rows.isEmpty else { return }
         try database.write("cache store") { db in
-            try db.cachedStatement(sql: Self.upsertSQL).execute(arguments: [
-                id, response.key, response.keyID, response.model, response.route, response.status,
-                response.contentType, Data(response.body), response.body.count,
-                response.createdAt, response.expiresAt,
-                response.usage?.promptTokens, response.usage?.completionTokens,
-                response.usage?.totalTokens, response.usage?.cost,
-            ])
+            let upsert = try db.cachedStatement(sql: Self.upsertSQL)
+            for (id, response) in rows {
+                try upsert.execute(arguments: [
+                    id, response.key, response.keyID, response.model, response.route, response.status,
+                    response.contentType, Data(response.body), response.body.count,
+                    response.createdAt, response.expiresAt,
+                    response.usage?.promptTokens, response.usage?.completionTokens,
+                    response.usage?.totalTokens, response.usage?.cost,
+                ])
+            }
         }
     }
 

@@ -1,0 +1,111 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import SluiceStore
+
+/// Writes stored answers to SQLite behind the request path, many per transaction.
+///
+/// A miss must not wait for its answer to reach the disk: the answer is served
+/// (and kept in the memory front) at once, and queued here. The first answer
+/// queued starts a writer on the thread pool; answers queued while it writes
+/// go in its next transaction, so under load one commit carries many answers
+/// (a commit per answer cost more CPU than the rest of a miss). The queue is
+/// bounded: past `maxPendingBytes` an answer is not cached, and that is logged.
+final class CacheWriteQueue: Sendable {
+    private struct State {
+        var pending: [CachedResponse] = []
+        var pendingBytes = 0
+        /// A writer runs on the thread pool, or is about to.
+        var writing = false
+        var droppedSinceLastLog = 0
+    }
+
+    private let store: CacheStore
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private let maxPendingBytes: Int
+    private let state = NIOLockedValueBox(State())
+
+    init(store: CacheStore, threadPool: NIOThreadPool, logger: Logger, maxPendingBytes: Int = 64 << 20) {
+        self.store = store
+        self.threadPool = threadPool
+        self.logger = logger
+        self.maxPendingBytes = maxPendingBytes
+    }
+
+    /// Queues `entry`; returns false when the queue is full and the entry was dropped.
+    @discardableResult
+    func enqueue(_ entry: CachedResponse) -> Bool {
+        let (accepted, startWriter) = state.withLockedValue { state -> (Bool, Bool) in
+            guard state.pendingBytes + entry.body.count <= maxPendingBytes else {
+                state.droppedSinceLastLog += 1
+                return (false, false)
+            }
+            state.pending.append(entry)
+            state.pendingBytes += entry.body.count
+            defer { state.writing = true }
+            return (true, !state.writing)
+        }
+        if startWriter {
+            threadPool.submit { [self] poolState in
+                guard case .active = poolState else {
+                    state.withLockedValue { $0.writing = false }
+                    return
+                }
+                writeUntilEmpty()
+            }
+        }
+        return accepted
+    }
+
+    /// Answers queued and not yet written.
+    var pendingCount: Int { state.withLockedValue { $0.pending.count } }
+
+    /// Writes everything queued before returning (shutdown). Waits for a writer
+    /// already running rather than racing it, so answers land in queue order.
+    func drain() async {
+        while state.withLockedValue({ !$0.pending.isEmpty || $0.writing }) {
+            let startWriter = state.withLockedValue { state -> Bool in
+                guard !state.writing else { return false }
+                state.writing = true
+                return true
+            }
+            if startWriter {
+                // The pool may already be stopping: then write from here.
+                do {
+                    try await threadPool.runIfActive { [self] in writeUntilEmpty() }
+                } catch {
+                    writeUntilEmpty()
+                }
+            } else {
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+        }
+    }
+
+    /// Runs on one thread at a time (guarded by `writing`).
+    private func writeUntilEmpty() {
+        while true {
+            let (batch, dropped) = state.withLockedValue { state -> ([CachedResponse], Int) in
+                let batch = state.pending
+                let dropped = state.droppedSinceLastLog
+                state.pending.removeAll(keepingCapacity: true)
+                state.pendingBytes = 0
+                state.droppedSinceLastLog = 0
+                if batch.isEmpty { state.writing = false }
+                return (batch, dropped)
+            }
+            if dropped > 0 {
+                logger.warning("cache write queue full; answers served but not cached", metadata: ["answers": "\(dropped)"])
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try store.store(batch)
+            } catch {
+                logger.error("cache store failed; answers served but not cached", metadata: [
+                    "error": "\(error)", "answers": "\(batch.count)",
+                ])
+            }
+        }
+    }
+}
