@@ -2,9 +2,14 @@ import GRDB
 
 extension CacheStore {
     /// Deletes entries whose `expires_at` is at or before `now`; returns how many.
+    /// Finds them by scanning the narrow `cache_usage` table (no index to keep up
+    /// on every store).
     public func deleteExpired(now: Double) throws -> Int {
         try database.write("cache expiry") { db in
-            try db.execute(sql: "DELETE FROM cache_entries WHERE expires_at <= ?", arguments: [now])
+            try db.execute(sql: """
+                DELETE FROM cache_entries
+                WHERE id IN (SELECT entry_id FROM cache_usage WHERE expires_at <= ?)
+                """, arguments: [now])
             return db.changesCount
         }
     }

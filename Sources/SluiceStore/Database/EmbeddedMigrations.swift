@@ -102,7 +102,9 @@ CREATE INDEX usage_model_timestamp ON usage (model, timestamp);
 -- last_used_at) and the LRU index. With hits spread over a large cache that is
 -- several random page writes per hit. Here those numbers live in cache_usage:
 -- rows of a few dozen bytes, keyed by the entry's id, with no index to keep up.
--- Eviction sorts cache_usage by last use when the cache is over its cap.
+-- Eviction sorts cache_usage by last use when the cache is over its cap, and
+-- the expiry sweep scans it (it carries expires_at too), so cache_entries needs
+-- no index besides its key: storing an answer writes two rows and no index.
 --
 -- cache_entries is now keyed by an integer derived from the cache key: its
 -- first 8 bytes as a signed big-endian integer. A lookup is then one descent
@@ -134,7 +136,8 @@ CREATE TABLE cache_usage (
     entry_id     INTEGER NOT NULL PRIMARY KEY,      -- cache_entries.id
     last_used_at REAL    NOT NULL,                  -- unix seconds
     hit_count    INTEGER NOT NULL DEFAULT 0,
-    body_bytes   INTEGER NOT NULL                   -- copy of the entry's, for eviction
+    body_bytes   INTEGER NOT NULL,                  -- copies of the entry's, for
+    expires_at   REAL    NOT NULL                   -- eviction and expiry
 );
 
 -- The id of each version 1 key: its first 16 hex digits as a signed integer.
@@ -148,8 +151,8 @@ SELECT (WITH digits(i) AS (VALUES (1), (2), (3), (4), (5), (6), (7), (8),
        created_at, expires_at, prompt_tokens, completion_tokens, total_tokens, cost
 FROM cache_entries;
 
-INSERT INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes)
-SELECT v2.id, v1.last_used_at, v1.hit_count, v2.body_bytes
+INSERT INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes, expires_at)
+SELECT v2.id, v1.last_used_at, v1.hit_count, v2.body_bytes, v2.expires_at
 FROM cache_entries_v2 v2 JOIN cache_entries v1 ON v1.key = v2.key;
 
 -- Drops the version 1 indexes and triggers with it (no trigger fires).
@@ -160,16 +163,13 @@ SET entries = (SELECT count(*) FROM cache_entries),
     body_bytes = (SELECT ifnull(sum(body_bytes), 0) FROM cache_entries)
 WHERE id = 1;
 
-CREATE INDEX cache_entries_expires_at ON cache_entries (expires_at);
-CREATE INDEX cache_entries_model ON cache_entries (model);
-
 -- cache_totals and cache_usage follow every change of cache_entries, whoever
 -- makes it (the daemon, `sluice cache purge`, a script).
 CREATE TRIGGER cache_entries_after_insert AFTER INSERT ON cache_entries
 BEGIN
     UPDATE cache_totals SET entries = entries + 1, body_bytes = body_bytes + NEW.body_bytes WHERE id = 1;
-    INSERT OR REPLACE INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes)
-    VALUES (NEW.id, NEW.created_at, 0, NEW.body_bytes);
+    INSERT OR REPLACE INTO cache_usage (entry_id, last_used_at, hit_count, body_bytes, expires_at)
+    VALUES (NEW.id, NEW.created_at, 0, NEW.body_bytes, NEW.expires_at);
 END;
 
 CREATE TRIGGER cache_entries_after_delete AFTER DELETE ON cache_entries
@@ -179,11 +179,12 @@ BEGIN
 END;
 
 -- A replaced answer keeps its hit count and counts as just used.
-CREATE TRIGGER cache_entries_after_update AFTER UPDATE OF body_bytes, created_at ON cache_entries
+CREATE TRIGGER cache_entries_after_update AFTER UPDATE OF body_bytes, created_at, expires_at ON cache_entries
 BEGIN
     UPDATE cache_totals SET body_bytes = body_bytes - OLD.body_bytes + NEW.body_bytes WHERE id = 1;
     UPDATE cache_usage
-    SET body_bytes = NEW.body_bytes, last_used_at = max(last_used_at, NEW.created_at)
+    SET body_bytes = NEW.body_bytes, expires_at = NEW.expires_at,
+        last_used_at = max(last_used_at, NEW.created_at)
     WHERE entry_id = NEW.id;
 END;
 
