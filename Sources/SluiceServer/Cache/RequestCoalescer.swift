@@ -32,7 +32,12 @@ final class RequestCoalescer<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     /// A caller joins (or opens) a flight and registers as its waiter in one
     /// step under the lock, so a flight that lands at once still reaches every
     /// caller that joined it. A caller already cancelled joins nothing.
-    func run(key: Key, work: @escaping @Sendable () async -> Outcome) async -> (outcome: Outcome, role: Role) {
+    ///
+    /// - Parameter executorPreference: where the shared call runs (the leader's
+    ///   event loop, say); nil for the default executor.
+    func run(
+        key: Key, executorPreference: (any TaskExecutor)? = nil, work: @escaping @Sendable () async -> Outcome
+    ) async -> (outcome: Outcome, role: Role) {
         let waiterID = state.withLockedValue { state -> Int in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
@@ -57,7 +62,7 @@ final class RequestCoalescer<Key: Hashable & Sendable, Value: Sendable>: Sendabl
                 case .leader:
                     role = .leader
                     // Not a child of this request: the leader's client may go while others wait.
-                    Task { [self] in
+                    Task(executorPreference: executorPreference) { [self] in
                         let outcome = await work()
                         land(key: key, outcome: outcome)
                     }

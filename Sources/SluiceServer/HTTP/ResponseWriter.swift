@@ -24,6 +24,9 @@ final class ResponseWriter: Sendable {
         self.keepAlive = keepAlive
     }
 
+    /// The event loop of the client's connection.
+    var eventLoop: any EventLoop { channel.eventLoop }
+
     /// Body bytes written so far.
     var bytesSent: Int { state.withLockedValue { $0.bytesSent } }
     /// When the response head went out.

@@ -27,6 +27,7 @@ final class ProxyPipeline: HTTPResponder {
     private let keyRegistry: NIOLockedValueBox<ClientKeyRegistry>
     let coalescer = RequestCoalescer<CacheKey, UpstreamAnswer>()
     let activeRequests = ActiveRequestCounter()
+    private let taskExecutors = EventLoopTaskExecutors()
 
     init(components: Components, cacheSettings: CacheSettings, maxBodyBytes: Int, keys: ClientKeyRegistry) {
         self.components = components
@@ -79,6 +80,7 @@ final class ProxyPipeline: HTTPResponder {
                     return nil
                 }
                 prepared = ready
+                prepared?.taskExecutor = taskExecutors.executor(for: writer.eventLoop)
             } catch {
                 fail(error, writer: writer, record: &record)
                 complete(record, method: request.method, writer: writer)
@@ -86,7 +88,9 @@ final class ProxyPipeline: HTTPResponder {
             }
         }
         activeRequests.increment()
-        let task = Task { [record, prepared] in
+        // A prepared request continues on its connection's event loop (see
+        // EventLoopTaskExecutor); a large body is parsed on the shared pool.
+        let task = Task(executorPreference: prepared?.taskExecutor) { [self, record, prepared] in
             defer { activeRequests.decrement() }
             var record = record
             do throws(SluiceError) {
@@ -184,7 +188,9 @@ final class ProxyPipeline: HTTPResponder {
         }
         let answer: UpstreamAnswer
         do {
-            answer = try await fetchAnswer(upstreamRequest, cacheKey: cacheKey, directives: directives, body: body, record: &record)
+            answer = try await fetchAnswer(
+                upstreamRequest, cacheKey: cacheKey, directives: directives, body: body,
+                taskExecutor: prepared.taskExecutor, record: &record)
         } catch {
             components.limiter.settle(admission.reservation, actualTokens: 0)
             throw error
@@ -250,7 +256,7 @@ final class ProxyPipeline: HTTPResponder {
     /// A non-streaming answer: shared with identical requests in flight and stored when cacheable.
     private func fetchAnswer(
         _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey?, directives: CacheDirectives,
-        body: ParsedBody, record: inout RequestRecord
+        body: ParsedBody, taskExecutor: (any TaskExecutor)?, record: inout RequestRecord
     ) async throws(SluiceError) -> UpstreamAnswer {
         guard let cacheKey else {
             let answer = try await components.upstream.fetch(upstreamRequest)
@@ -281,7 +287,7 @@ final class ProxyPipeline: HTTPResponder {
             record.usage = answer.usage
             return answer
         }
-        let (outcome, role) = await coalescer.run(key: cacheKey, work: fill)
+        let (outcome, role) = await coalescer.run(key: cacheKey, executorPreference: taskExecutor, work: fill)
         let answer = try outcome.get()
         let usage = answer.usage
         if role == .leader {
@@ -369,6 +375,8 @@ struct PreparedRequest: Sendable {
     var cacheKey: CacheKey?
     /// A fresh stored answer, when the lookup found one.
     var hit: CachedResponse?
+    /// Where the request's task runs: its connection's event loop.
+    var taskExecutor: EventLoopTaskExecutor?
 }
 
 /// The request body, parsed where it is JSON.
