@@ -30,7 +30,8 @@ LAYOUT = [
     ("6. One connection", "nginx_hit_one", "nginx cache hit (wrk)", "nginx", "one"),
     ("6. One connection", "sluice_miss_one", "Sluice miss (wrk)", "Sluice", "one"),
     ("7. Hits spread over the cache", "spread_small", "Sluice hit, {small} entries (wrk)", "Sluice", "connections"),
-    ("7. Hits spread over the cache", "spread_large", "Sluice hit, {large} entries (wrk)", "Sluice", "connections"),
+    ("7. Hits spread over the cache", "spread_large_as_left", "Sluice hit, {large} entries, file as the OS left it (wrk)", "Sluice", "connections"),
+    ("7. Hits spread over the cache", "spread_large", "Sluice hit, {large} entries, file in the page cache (wrk)", "Sluice", "connections"),
 ]
 
 MIB = 1024.0
@@ -184,16 +185,21 @@ def main():
         parser.add_argument("--" + name, default="unknown")
     for name in ("duration", "warmup"):
         parser.add_argument("--" + name, type=float, required=True)
-    for name in ("connections", "slow-connections", "stream-count", "small-cache", "large-cache"):
+    for name in ("connections", "slow-connections", "stream-count", "small-cache", "large-cache", "spread-duration"):
         parser.add_argument("--" + name, type=int, required=True)
     args = parser.parse_args()
     runs, facts = parse_records(args.records)
 
     small, large = runs.get("spread_small"), runs.get("spread_large")
+    as_left = runs.get("spread_large_as_left")
     spread = ""
     if small and large and small["rps"]:
         spread = (f"Hit throughput with {number(args.large_cache)} entries is "
-                  f"{large['rps'] / small['rps']:.2f}× that with {number(args.small_cache)}.")
+                  f"{large['rps'] / small['rps']:.2f}× that with {number(args.small_cache)}")
+        if as_left:
+            spread += (f" ({as_left['rps'] / small['rps']:.2f}× with the large database file as the OS left it, "
+                       "partly paged out)")
+        spread += "."
 
     out = [
         "# Sluice benchmark",
@@ -206,7 +212,8 @@ def main():
         f"- tools: {args.tools}",
         f"- each run: {args.warmup:g} s warm-up, then {args.duration:g} s measured; "
         f"throughput runs use {args.connections} connections (wrk -t2), the 20 ms runs {args.slow_connections}; "
-        f"streaming: {args.stream_count} sequential requests on one connection",
+        f"streaming: {args.stream_count} sequential requests on one connection; "
+        f"section 7 measures {args.spread_duration} s per run, so that each includes a write of the hit counters (every 30 s)",
         "- CPU ms/req: user+system time of the server measured (for nginx, master and workers) "
         "over the measured run, divided by its requests; RSS after the run",
         "",
