@@ -15,9 +15,11 @@ struct AdmissionDoorkeeper {
         fingerprints = Array(repeating: 0, count: slots)
     }
 
-    /// True when `key` was seen recently (and forgets it); else remembers it.
-    mutating func admits(_ key: String) -> Bool {
-        let fingerprint = key.hashValue | 1  // never 0, the empty slot
+    /// True when the entry was seen recently (and forgets it); else remembers it.
+    /// - Parameter entryID: the entry's id: the first 8 bytes of its SHA-256 key,
+    ///   already uniformly spread.
+    mutating func admits(entryID: Int64) -> Bool {
+        let fingerprint = Int(truncatingIfNeeded: entryID) | 1  // never 0, the empty slot
         let slot = Int(UInt(bitPattern: fingerprint) % UInt(fingerprints.count))
         if fingerprints[slot] == fingerprint {
             fingerprints[slot] = 0

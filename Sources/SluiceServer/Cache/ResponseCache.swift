@@ -21,8 +21,9 @@ final class ResponseCache: Sendable {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private let writes: CacheWriteQueue
-    /// Hits not yet written to the store, by key.
-    private let pendingHits = NIOLockedValueBox([String: CacheHitTally]())
+    /// Hits not yet written to the store, by entry id (cheaper to hash and keep
+    /// than the 64-digit key when hits spread over many entries).
+    private let pendingHits = NIOLockedValueBox([Int64: CacheHitTally]())
 
     init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, memoryBytes: Int = 32 << 20) {
         let store = CacheStore(database: database)
@@ -45,9 +46,9 @@ final class ResponseCache: Sendable {
                 logger.error("cache lookup failed; answering from upstream", metadata: ["error": "\(error)"])
                 return nil
             }
-            if let entry {
+            if let entry, let id = CacheStore.entryID(forKey: entry.key) {
                 hot.withLockedValue { hot in
-                    if hot.doorkeeper.admits(entry.key) {
+                    if hot.doorkeeper.admits(entryID: id) {
                         hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
                     }
                 }
@@ -57,7 +58,9 @@ final class ResponseCache: Sendable {
         let now = clock.now()
         guard entry.isFresh(at: now) else { return nil }
         if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        pendingHits.withLockedValue { $0[entry.key, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
+        if let id = CacheStore.entryID(forKey: entry.key) {
+            pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
+        }
         return entry
     }
 
@@ -105,7 +108,7 @@ final class ResponseCache: Sendable {
         }
         guard !hits.isEmpty else { return }
         do {
-            try await threadPool.runIfActive { [store] in try store.recordHits(hits) }
+            try await threadPool.runIfActive { [store] in try store.recordHits(byEntryID: hits) }
         } catch {
             logger.warning("could not record cache hits", metadata: ["error": "\(error)"])
         }

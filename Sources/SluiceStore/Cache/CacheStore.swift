@@ -66,8 +66,16 @@ public final class CacheStore: Sendable {
     /// one transaction; entries no longer stored are ignored. Only the narrow
     /// `cache_usage` table is written.
     public func recordHits(_ hits: [String: CacheHitTally]) throws {
-        let byID = hits.compactMap { key, tally in Self.entryID(forKey: key).map { (id: $0, tally: tally) } }
-        guard !byID.isEmpty else { return }
+        var byID: [Int64: CacheHitTally] = [:]
+        for (key, tally) in hits {
+            if let id = Self.entryID(forKey: key) { byID[id] = tally }
+        }
+        try recordHits(byEntryID: byID)
+    }
+
+    /// `recordHits(_:)` by entry id (see `entryID(forKey:)`).
+    public func recordHits(byEntryID hits: [Int64: CacheHitTally]) throws {
+        guard !hits.isEmpty else { return }
         try database.write("cache hit recording") { db in
             let update = try db.cachedStatement(sql: """
                 UPDATE cache_usage
@@ -75,8 +83,8 @@ public final class CacheStore: Sendable {
                 WHERE entry_id = ?
                 """)
             // In id order, so consecutive updates tend to share pages.
-            for hit in byID.sorted(by: { $0.id < $1.id }) {
-                try update.execute(arguments: [hit.tally.count, hit.tally.lastUsedAt, hit.id])
+            for (id, tally) in hits.sorted(by: { $0.key < $1.key }) {
+                try update.execute(arguments: [tally.count, tally.lastUsedAt, id])
             }
         }
     }
