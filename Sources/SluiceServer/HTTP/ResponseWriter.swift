@@ -63,12 +63,14 @@ final class ResponseWriter: Sendable {
         }
     }
 
-    /// Starts a streamed response (chunked transfer encoding).
-    func start(status: HTTPResponseStatus, headers: HTTPHeaders) async throws {
+    /// Starts a streamed response (chunked transfer encoding). The head is flushed
+    /// at once but not waited for: the first part follows without a round trip,
+    /// and a client that is gone shows up as a failed `write`.
+    func start(status: HTTPResponseStatus, headers: HTTPHeaders) {
         var headers = headers
         headers.remove(name: "content-length")
         markHead(bodyBytes: 0)
-        try await channel.writeAndFlush(HTTPServerResponsePart.head(makeHead(status: status, headers: headers)))
+        channel.writeAndFlush(HTTPServerResponsePart.head(makeHead(status: status, headers: headers)), promise: nil)
     }
 
     /// Writes one part of a streamed body and waits until it reached the socket.

@@ -24,12 +24,7 @@ extension ProxyPipeline {
             record.upstreamDuration = .now - started
             components.metrics.recordUpstream(duration: .now - started)
         }
-        do {
-            try await writer.start(status: response.status, headers: headers)
-        } catch {
-            record.errorCode = SluiceError.clientClosed.code
-            return
-        }
+        writer.start(status: response.status, headers: headers)
         var scanner = StreamUsageScanner()
         var iterator = response.body.makeAsyncIterator()
         while true {
