@@ -10,6 +10,7 @@ Records, one a line:
 import argparse
 import datetime
 import os
+import statistics
 import sys
 
 # (section, run id, what was measured, server whose CPU and RSS are shown, connections key)
@@ -29,9 +30,9 @@ LAYOUT = [
     ("6. One connection", "sluice_hit_one", "Sluice hit (wrk)", "Sluice", "one"),
     ("6. One connection", "nginx_hit_one", "nginx cache hit (wrk)", "nginx", "one"),
     ("6. One connection", "sluice_miss_one", "Sluice miss (wrk)", "Sluice", "one"),
-    ("7. Hits spread over the cache", "spread_small", "Sluice hit, {small} entries (wrk)", "Sluice", "connections"),
     ("7. Hits spread over the cache", "spread_large_as_left", "Sluice hit, {large} entries, file as the OS left it (wrk)", "Sluice", "connections"),
-    ("7. Hits spread over the cache", "spread_large", "Sluice hit, {large} entries, file in the page cache (wrk)", "Sluice", "connections"),
+    ("7. Hits spread over the cache", "spread_small", "Sluice hit, {small} entries, median of 3 (wrk)", "Sluice", "connections"),
+    ("7. Hits spread over the cache", "spread_large", "Sluice hit, {large} entries, file in the page cache, median of 3 (wrk)", "Sluice", "connections"),
 ]
 
 MIB = 1024.0
@@ -51,6 +52,18 @@ def parse_records(path):
             elif parts[0] == "FACT" and len(parts) == 3:
                 facts[parts[1]] = float(parts[2])
     return runs, facts
+
+
+def add_medians(runs, base):
+    """Runs BASE_1, BASE_2, ... become BASE: the median of each field.
+    Returns the repeats' req/s in order (empty when there were none)."""
+    numbered = {int(key[len(base) + 1:]): run for key, run in runs.items()
+                if key.startswith(base + "_") and key[len(base) + 1:].isdigit()}
+    repeats = [numbered[index] for index in sorted(numbered)]
+    if not repeats:
+        return []
+    runs[base] = {field: statistics.median(run[field] for run in repeats) for field in repeats[0]}
+    return [run["rps"] for run in repeats]
 
 
 def number(value, digits=0):
@@ -190,15 +203,19 @@ def main():
     args = parser.parse_args()
     runs, facts = parse_records(args.records)
 
+    small_repeats = add_medians(runs, "spread_small")
+    large_repeats = add_medians(runs, "spread_large")
     small, large = runs.get("spread_small"), runs.get("spread_large")
     as_left = runs.get("spread_large_as_left")
     spread = ""
     if small and large and small["rps"]:
         spread = (f"Hit throughput with {number(args.large_cache)} entries is "
-                  f"{large['rps'] / small['rps']:.2f}× that with {number(args.small_cache)}")
+                  f"{large['rps'] / small['rps']:.2f}× that with {number(args.small_cache)} (medians; "
+                  f"req/s of the three rounds, small then large: "
+                  + ", ".join(f"{number(a)} / {number(b)}" for a, b in zip(small_repeats, large_repeats)) + ")")
         if as_left:
-            spread += (f" ({as_left['rps'] / small['rps']:.2f}× with the large database file as the OS left it, "
-                       "partly paged out)")
+            spread += (f"; {as_left['rps'] / small['rps']:.2f}× with the large database file as the OS left it, "
+                       "partly paged out")
         spread += "."
 
     out = [
