@@ -64,20 +64,25 @@ final class CacheWriteQueue: Sendable {
     /// Writes everything queued before returning (shutdown). Waits for a writer
     /// already running rather than racing it, so answers land in queue order.
     func drain() async {
-        while state.withLockedValue({ !$0.pending.isEmpty || $0.writing }) {
-            let startWriter = state.withLockedValue { state -> Bool in
-                guard !state.writing else { return false }
+        while true {
+            // nil: nothing left; true: this call claimed the writer; false: one is running.
+            let claimed = state.withLockedValue { state -> Bool? in
+                if state.writing { return false }
+                if state.pending.isEmpty { return nil }
                 state.writing = true
                 return true
             }
-            if startWriter {
+            switch claimed {
+            case nil:
+                return
+            case true?:
                 // The pool may already be stopping: then write from here.
                 do {
                     try await threadPool.runIfActive { [self] in writeUntilEmpty() }
                 } catch {
                     writeUntilEmpty()
                 }
-            } else {
+            case false?:
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }

@@ -38,6 +38,8 @@ final class ResponseCache: Sendable {
 
     /// A fresh stored answer for `key`, no older than `maxAge` seconds when given.
     func lookup(key: CacheKey, maxAge: Int?) -> CachedResponse? {
+        // The entry's id keys the doorkeeper and the pending hits; a CacheKey is always hex.
+        guard let id = CacheStore.entryID(forKey: key.hex) else { return nil }
         var entry = hot.withLockedValue { $0.entries.value(forKey: key.hex) }
         if entry == nil {
             do {
@@ -46,7 +48,7 @@ final class ResponseCache: Sendable {
                 logger.error("cache lookup failed; answering from upstream", metadata: ["error": "\(error)"])
                 return nil
             }
-            if let entry, let id = CacheStore.entryID(forKey: entry.key) {
+            if let entry {
                 hot.withLockedValue { hot in
                     if hot.doorkeeper.admits(entryID: id) {
                         hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
@@ -58,9 +60,7 @@ final class ResponseCache: Sendable {
         let now = clock.now()
         guard entry.isFresh(at: now) else { return nil }
         if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        if let id = CacheStore.entryID(forKey: entry.key) {
-            pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
-        }
+        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
         return entry
     }
 
