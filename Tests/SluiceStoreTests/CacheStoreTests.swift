@@ -194,6 +194,62 @@ final class CacheStoreTests: XCTestCase {
         }
     }
 
+    func testLookupsSeeTheStoresOwnWritesAtOnce() throws {
+        // The first lookup opens a read snapshot; each write through the store ends it.
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
+        try cache.store(entry("a"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
+        XCTAssertEqual(try cache.purge(model: nil, olderThan: nil, all: true), 1)
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
+        try cache.store(entry("b", createdAt: 1_000, ttl: 10))
+        XCTAssertNotNil(try cache.entry(forKey: hex("b")))
+        XCTAssertEqual(try cache.deleteExpired(now: 2_000), 1)
+        XCTAssertNil(try cache.entry(forKey: hex("b")))
+        try cache.store(entry("c", bytes: 100))
+        XCTAssertNotNil(try cache.entry(forKey: hex("c")))
+        XCTAssertEqual(try cache.evictLeastRecentlyUsed(toFit: 10), 1)
+        XCTAssertNil(try cache.entry(forKey: hex("c")))
+    }
+
+    func testOutsideWriteIsSeenAfterRefresh() throws {
+        try cache.store(entry("a"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
+        // Another connection deletes it, as `sluice cache purge` would from its own process.
+        try database.pool.write { try $0.execute(sql: "DELETE FROM cache_entries") }
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")), "lookups keep their snapshot until told")
+        cache.refreshAfterOutsideChange()
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
+    }
+
+    func testSnapshotsExpireAndIdleOnesStopHoldingBackCheckpoints() throws {
+        let cache = CacheStore(database: database, maxSnapshotAge: .milliseconds(20))
+        try cache.store(entry("a"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
+        try database.pool.write { try $0.execute(sql: "DELETE FROM cache_entries") }
+        XCTAssertEqual(try checkpointIsBlocked(), true, "the idle reader's snapshot pins the WAL")
+        Thread.sleep(forTimeInterval: 0.05)
+        cache.releaseIdleSnapshots()
+        XCTAssertEqual(try checkpointIsBlocked(), false)
+        // A snapshot past its age is renewed by the next lookup, too.
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
+        try cache.store(entry("b"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("b")))
+        try database.pool.write { try $0.execute(sql: "DELETE FROM cache_entries") }
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertNil(try cache.entry(forKey: hex("b")))
+    }
+
+    /// Whether a truncating checkpoint is kept from finishing by some reader.
+    private func checkpointIsBlocked() throws -> Bool? {
+        try database.pool.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { row in
+                let logFrames: Int = row[1]
+                let checkpointed: Int = row[2]
+                return checkpointed < logFrames
+            }
+        }
+    }
+
     func testStatisticsPerModel() throws {
         XCTAssertEqual(try cache.statistics(), CacheStatistics(
             entries: 0, bodyBytes: 0, totalHits: 0, oldestCreatedAt: nil, newestCreatedAt: nil, models: []))

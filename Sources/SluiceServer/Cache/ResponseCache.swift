@@ -86,11 +86,17 @@ final class ResponseCache: Sendable {
         entry.body.count + entry.key.utf8.count + 256
     }
 
-    /// Drops the memory front when another process wrote to the database
-    /// (e.g. `sluice cache purge`), so purged answers are not served from memory.
+    /// Drops the memory front and the lookups' read snapshots when another
+    /// process wrote to the database (e.g. `sluice cache purge`), so purged
+    /// answers are not served; ends snapshots that idle lookup connections hold.
     func dropMemoryIfChangedElsewhere() async {
         do {
-            let changed = try await threadPool.runIfActive { [changeWatcher] in try changeWatcher.changedSinceLastCheck() }
+            let changed = try await threadPool.runIfActive { [changeWatcher, store] in
+                store.releaseIdleSnapshots()
+                let changed = try changeWatcher.changedSinceLastCheck()
+                if changed { store.refreshAfterOutsideChange() }
+                return changed
+            }
             if changed {
                 hot.withLockedValue { $0.entries.removeAll() }
                 logger.debug("database changed by another process; in-memory cache entries dropped")

@@ -19,10 +19,19 @@ enum CacheLookupResult {
 /// semaphore and dispatch queues, which costs more than the lookup itself when
 /// the pages are in memory. Not thread-safe: `CacheEntryReaderPool` lends a
 /// reader to one caller at a time.
+///
+/// Lookups share a read transaction, a *snapshot*, until the pool says it is
+/// stale: starting and ending a WAL read transaction per lookup (shared-memory
+/// read marks, `fcntl` locks) cost a third of a lookup that finds its page in
+/// the OS cache.
 final class CacheEntryReader: @unchecked Sendable {
     private let connection: OpaquePointer
     private let lookup: OpaquePointer
+    private let beginSnapshot: OpaquePointer
+    private let endSnapshot: OpaquePointer
     private let path: String
+    /// The open snapshot: the pool generation it was taken in, and when.
+    private var snapshot: (generation: UInt64, takenAt: ContinuousClock.Instant)?
     /// The short text columns repeat across entries (a handful of key ids, routes,
     /// models, content types): the last value of each is reused instead of
     /// allocating an equal string on every read.
@@ -48,27 +57,47 @@ final class CacheEntryReader: @unchecked Sendable {
         // that gives up is a miss, never a failed request.
         sqlite3_busy_timeout(handle, 250)
         sqlite3_exec(handle, "PRAGMA cache_size = -\(pageCacheKiB)", nil, nil, nil)
-        var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v3(
-            handle, Self.lookupSQL, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard prepared == SQLITE_OK, let statement else {
-            let reason = String(cString: sqlite3_errmsg(handle))
-            sqlite3_close_v2(handle)
-            throw SluiceStoreError.cannotOpen(path: path, reason: reason)
+        var statements: [OpaquePointer] = []
+        for sql in [Self.lookupSQL, "BEGIN", "COMMIT"] {
+            var statement: OpaquePointer?
+            let prepared = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+            guard prepared == SQLITE_OK, let statement else {
+                let reason = String(cString: sqlite3_errmsg(handle))
+                statements.forEach { sqlite3_finalize($0) }
+                sqlite3_close_v2(handle)
+                throw SluiceStoreError.cannotOpen(path: path, reason: reason)
+            }
+            statements.append(statement)
         }
         self.connection = handle
-        self.lookup = statement
+        self.lookup = statements[0]
+        self.beginSnapshot = statements[1]
+        self.endSnapshot = statements[2]
     }
 
     deinit {
-        sqlite3_finalize(lookup)
+        closeSnapshot()
+        for statement in [lookup, beginSnapshot, endSnapshot] { sqlite3_finalize(statement) }
         sqlite3_close_v2(connection)
     }
 
     /// The row stored under `id`, if it holds `key` (another key may share the id:
-    /// that is a miss). Each call is its own read transaction, so it sees every
-    /// commit made before it.
-    func entry(id: Int64, key: String) throws -> CacheLookupResult {
+    /// that is a miss), as of a snapshot taken in pool generation `generation` and
+    /// no older than `maxAge`: an older one is closed and a new one taken.
+    func entry(id: Int64, key: String, generation: UInt64, maxAge: Duration) throws -> CacheLookupResult {
+        let now = ContinuousClock.now
+        if let snapshot, snapshot.generation != generation || now - snapshot.takenAt > maxAge {
+            closeSnapshot()
+        }
+        if snapshot == nil {
+            // BEGIN takes no lock: the first step of the lookup does.
+            guard sqlite3_step(beginSnapshot) == SQLITE_DONE else {
+                sqlite3_reset(beginSnapshot)
+                throw failure("cache lookup")
+            }
+            sqlite3_reset(beginSnapshot)
+            snapshot = (generation, now)
+        }
         defer { sqlite3_reset(lookup) }
         sqlite3_bind_int64(lookup, 1, id)
         switch sqlite3_step(lookup) {
@@ -79,9 +108,31 @@ final class CacheEntryReader: @unchecked Sendable {
         case SQLITE_DONE:
             return .notFound
         default:
-            throw SluiceStoreError.failed(
-                "cache lookup", path: path, reason: String(cString: sqlite3_errmsg(connection)))
+            let error = failure("cache lookup")
+            sqlite3_reset(lookup)
+            closeSnapshot()
+            throw error
         }
+    }
+
+    /// Closes the snapshot if it is older than `maxAge`, so that it does not hold
+    /// back WAL checkpoints while the reader sits idle.
+    func closeSnapshot(ifOlderThan maxAge: Duration) {
+        if let snapshot, ContinuousClock.now - snapshot.takenAt > maxAge { closeSnapshot() }
+    }
+
+    /// Ends the read transaction, if one is open.
+    private func closeSnapshot() {
+        snapshot = nil
+        guard sqlite3_get_autocommit(connection) == 0 else { return }
+        if sqlite3_step(endSnapshot) != SQLITE_DONE {
+            sqlite3_exec(connection, "ROLLBACK", nil, nil, nil)
+        }
+        sqlite3_reset(endSnapshot)
+    }
+
+    private func failure(_ operation: String) -> SluiceStoreError {
+        .failed(operation, path: path, reason: String(cString: sqlite3_errmsg(connection)))
     }
 
     /// Decodes the row under the cursor, stored under `key`, or nil when a column
@@ -155,27 +206,50 @@ final class CacheEntryReader: @unchecked Sendable {
 
 /// Read-only connections for cache lookups, lent to one caller at a time and
 /// opened on first need (at most one per thread looking up at once).
+///
+/// Readers keep their snapshot across lookups (see `CacheEntryReader`) until
+/// `invalidateSnapshots()` is called, which the store does after each of its
+/// writes to the cache table, or until the snapshot is `maxSnapshotAge` old.
 final class CacheEntryReaderPool: Sendable {
     private let path: String
     private let pageCacheKiB: Int
     private let idle = Mutex<[CacheEntryReader]>([])
     /// More idle readers than this are closed rather than kept.
     private let maxIdle = 16
+    private let generation = Atomic<UInt64>(0)
+    /// Bounds how long an outside write (`sluice cache purge`) can go unseen
+    /// and how long a snapshot holds back WAL checkpoints.
+    let maxSnapshotAge: Duration
 
     /// - Parameter pageCacheKiB: SQLite page cache per connection; enough for the
     ///   interior pages of the cache's B-trees keeps a lookup to a leaf read or two.
-    init(path: String, pageCacheKiB: Int = 8 * 1024) {
+    init(path: String, pageCacheKiB: Int = 8 * 1024, maxSnapshotAge: Duration = .seconds(1)) {
         self.path = path
         self.pageCacheKiB = pageCacheKiB
+        self.maxSnapshotAge = maxSnapshotAge
     }
 
-    func withReader<T>(_ body: (CacheEntryReader) throws -> T) throws -> T {
+    /// The entry stored under `id` if it holds `key`, read through an idle reader.
+    func entry(id: Int64, key: String) throws -> CacheLookupResult {
         let reader = try idle.withLock { $0.popLast() } ?? CacheEntryReader(path: path, pageCacheKiB: pageCacheKiB)
         defer {
             idle.withLock { readers in
                 if readers.count < maxIdle { readers.append(reader) }
             }
         }
-        return try body(reader)
+        return try reader.entry(
+            id: id, key: key, generation: generation.load(ordering: .acquiring), maxAge: maxSnapshotAge)
+    }
+
+    /// Makes every later lookup see all commits made before this call.
+    func invalidateSnapshots() {
+        generation.wrappingAdd(1, ordering: .releasing)
+    }
+
+    /// Closes the snapshots of idle readers older than `maxSnapshotAge`.
+    func closeStaleIdleSnapshots() {
+        idle.withLock { readers in
+            for reader in readers { reader.closeSnapshot(ifOlderThan: maxSnapshotAge) }
+        }
     }
 }

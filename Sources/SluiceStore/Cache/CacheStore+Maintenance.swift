@@ -5,7 +5,7 @@ extension CacheStore {
     /// Finds them by scanning the narrow `cache_usage` table (no index to keep up
     /// on every store).
     public func deleteExpired(now: Double) throws -> Int {
-        try database.write("cache expiry") { db in
+        try writeEntries("cache expiry") { db in
             try db.execute(sql: """
                 DELETE FROM cache_entries
                 WHERE id IN (SELECT entry_id FROM cache_usage WHERE expires_at <= ?)
@@ -26,7 +26,7 @@ extension CacheStore {
     /// deleted. Finding the oldest sorts `cache_usage`, which has no index on last
     /// use (so that hits stay cheap): a target below the limit makes that rare.
     public func evictLeastRecentlyUsed(whenOver limit: Int, downTo target: Int) throws -> Int {
-        try database.write("cache eviction") { db in
+        try writeEntries("cache eviction") { db in
             let total = try Int.fetchOne(db, sql: "SELECT body_bytes FROM cache_totals WHERE id = 1") ?? 0
             guard total > limit else { return 0 }
             let excess = total - max(min(target, limit), 0)
@@ -72,7 +72,7 @@ extension CacheStore {
             }
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return try database.write("cache purge") { db in
+        return try writeEntries("cache purge") { db in
             try db.execute(sql: "DELETE FROM cache_entries" + filter, arguments: arguments)
             return db.changesCount
         }

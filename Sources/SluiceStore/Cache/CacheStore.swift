@@ -12,21 +12,23 @@ public final class CacheStore: Sendable {
     /// Lookups go through connections of their own (see `CacheEntryReader`).
     private let readers: CacheEntryReaderPool
 
-    public init(database: SluiceDatabase) {
+    /// - Parameter maxSnapshotAge: how long lookups may reuse one read snapshot
+    ///   (see `CacheEntryReaderPool`).
+    public init(database: SluiceDatabase, maxSnapshotAge: Duration = .seconds(1)) {
         self.database = database
-        self.readers = CacheEntryReaderPool(path: database.path)
+        self.readers = CacheEntryReaderPool(path: database.path, maxSnapshotAge: maxSnapshotAge)
     }
 
     /// The entry stored under `key` (64 hex digits), or nil. A row that cannot be
     /// decoded is deleted and reads as a miss.
     public func entry(forKey key: String) throws -> CachedResponse? {
         guard let id = Self.entryID(forKey: key) else { return nil }
-        switch try readers.withReader({ try $0.entry(id: id, key: key) }) {
+        switch try readers.entry(id: id, key: key) {
         case .found(let entry): return entry
         case .notFound: return nil
         case .undecodable: break
         }
-        try database.write("cache cleanup") { db in
+        try writeEntries("cache cleanup") { db in
             try db.execute(sql: "DELETE FROM cache_entries WHERE id = ?", arguments: [id])
         }
         return nil
@@ -48,7 +50,7 @@ public final class CacheStore: Sendable {
             return (id, response)
         }
         guard !rows.isEmpty else { return }
-        try database.write("cache store") { db in
+        try writeEntries("cache store") { db in
             let upsert = try db.cachedStatement(sql: Self.upsertSQL)
             for (id, response) in rows {
                 try upsert.execute(arguments: [
@@ -87,6 +89,24 @@ public final class CacheStore: Sendable {
                 try update.execute(arguments: [tally.count, tally.lastUsedAt, id])
             }
         }
+    }
+
+    /// Runs a write that changes `cache_entries`; every lookup that starts after
+    /// it returns sees its effect (lookups otherwise reuse a read snapshot).
+    func writeEntries<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        defer { readers.invalidateSnapshots() }
+        return try database.write(operation, body)
+    }
+
+    /// Lets lookups see what another process committed (`sluice cache purge`).
+    public func refreshAfterOutsideChange() {
+        readers.invalidateSnapshots()
+    }
+
+    /// Ends the read snapshots that idle lookup connections have held for over
+    /// a second, so that they do not hold back WAL checkpoints. Call it now and then.
+    public func releaseIdleSnapshots() {
+        readers.closeStaleIdleSnapshots()
     }
 
     /// The row id of the entry under `key`: the key's first 8 bytes (16 hex
