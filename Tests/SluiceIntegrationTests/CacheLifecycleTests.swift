@@ -138,9 +138,10 @@ final class CacheLifecycleTests: DaemonTestCase {
 
     /// Repeats `body` until the daemon answers it as a miss, for up to 3 s.
     ///
-    /// The daemon keeps hot entries in memory and drops them when it notices
-    /// that another process wrote the database, which it checks once a second:
-    /// for that long a purged answer may still be served.
+    /// The daemon keeps hot entries in memory, and its lookups reuse a read
+    /// snapshot; it drops both when it notices that another process wrote the
+    /// database, which it checks every 100 ms: for that long a purged answer may
+    /// still be served.
     private func firstMiss(_ body: Data, to endpoint: HTTPEndpoint) async throws -> HTTPResult? {
         let deadline = ContinuousClock.now + .seconds(3)
         while ContinuousClock.now < deadline {
