@@ -239,6 +239,24 @@ final class CacheStoreTests: XCTestCase {
         XCTAssertNil(try cache.entry(forKey: hex("b")))
     }
 
+    func testCheckpointCopiesTheWholeLogDespiteHeldSnapshots() throws {
+        try cache.store(entry("a"))
+        XCTAssertNotNil(try cache.entry(forKey: hex("a")))
+        try database.pool.write { try $0.execute(sql: "UPDATE cache_usage SET hit_count = 7") }
+        XCTAssertEqual(try checkpointIsBlocked(), true, "the idle reader's snapshot pins the WAL")
+        XCTAssertTrue(try cache.checkpoint())
+        XCTAssertEqual(try checkpointIsBlocked(), false)
+        // Lookups take snapshots again afterwards, and see everything committed.
+        try database.pool.write { try $0.execute(sql: "DELETE FROM cache_entries") }
+        cache.refreshAfterOutsideChange()
+        XCTAssertNil(try cache.entry(forKey: hex("a")))
+    }
+
+    func testLogIsCutBackWhenItStartsOver() throws {
+        let limit = try database.pool.write { try Int.fetchOne($0, sql: "PRAGMA journal_size_limit") }
+        XCTAssertEqual(limit, 64 << 20)
+    }
+
     /// Whether a truncating checkpoint is kept from finishing by some reader.
     private func checkpointIsBlocked() throws -> Bool? {
         try database.pool.writeWithoutTransaction { db in

@@ -120,6 +120,16 @@ final class ResponseCache: Sendable {
         }
     }
 
+    /// Lets the write-ahead log catch up with the lookups' read snapshots (see
+    /// `CacheStore.checkpoint()`).
+    func checkpoint() async {
+        do {
+            _ = try await threadPool.runIfActive { [store] in try store.checkpoint() }
+        } catch {
+            logger.warning("could not checkpoint the database", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Drops expired entries, then evicts past the size cap.
     func sweep(maxBytes: Int) async {
         do {

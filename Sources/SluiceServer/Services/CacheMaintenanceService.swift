@@ -6,7 +6,8 @@ import SluiceCore
 /// - every `changeCheckInterval` (100 ms): drop the in-memory front if another
 ///   process (`sluice cache purge`) wrote the database;
 /// - every second: evict past `max_size` (writing pending hits first), update
-///   the gauges;
+///   the gauges, and checkpoint the write-ahead log while lookups hold no read
+///   snapshot (they keep one otherwise, which would let the log grow);
 /// - every 30 s, and at shutdown: write hit counters and last-use times. Hits
 ///   spread over many entries dirty many pages; batching 30 s of them writes
 ///   each page once instead of once a second;
@@ -32,6 +33,7 @@ struct CacheMaintenanceService: Service {
             }
             if sinceEviction >= evictionInterval {
                 await cache.evict(toFit: maxBytes)
+                await cache.checkpoint()
                 if let totals = await cache.totals() {
                     metrics.setCache(entries: totals.entries, bytes: totals.bodyBytes)
                 }

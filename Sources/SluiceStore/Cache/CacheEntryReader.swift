@@ -83,13 +83,16 @@ final class CacheEntryReader: @unchecked Sendable {
 
     /// The row stored under `id`, if it holds `key` (another key may share the id:
     /// that is a miss), as of a snapshot taken in pool generation `generation` and
-    /// no older than `maxAge`: an older one is closed and a new one taken.
-    func entry(id: Int64, key: String, generation: UInt64, maxAge: Duration) throws -> CacheLookupResult {
+    /// no older than `maxAge`: an older one is closed and a new one taken. With
+    /// `keepSnapshot` false the lookup is a transaction of its own.
+    func entry(
+        id: Int64, key: String, generation: UInt64, maxAge: Duration, keepSnapshot: Bool = true
+    ) throws -> CacheLookupResult {
         let now = ContinuousClock.now
-        if let snapshot, snapshot.generation != generation || now - snapshot.takenAt > maxAge {
+        if let snapshot, !keepSnapshot || snapshot.generation != generation || now - snapshot.takenAt > maxAge {
             closeSnapshot()
         }
-        if snapshot == nil {
+        if snapshot == nil, keepSnapshot {
             // BEGIN takes no lock: the first step of the lookup does.
             guard sqlite3_step(beginSnapshot) == SQLITE_DONE else {
                 sqlite3_reset(beginSnapshot)
@@ -210,6 +213,12 @@ final class CacheEntryReader: @unchecked Sendable {
 /// Readers keep their snapshot across lookups (see `CacheEntryReader`) until
 /// `invalidateSnapshots()` is called, which the store does after each of its
 /// writes to the cache table, or until the snapshot is `maxSnapshotAge` old.
+///
+/// Snapshots held back to back starve WAL checkpoints: a checkpoint copies
+/// frames back only up to the oldest snapshot, and the log restarts from its
+/// beginning only once no reader uses it, so under steady writes it would only
+/// grow. `withoutSnapshots(_:)` opens a window in which lookups are single
+/// transactions, for a checkpoint to catch up (see `CacheStore.checkpoint()`).
 final class CacheEntryReaderPool: Sendable {
     private let path: String
     private let pageCacheKiB: Int
@@ -217,6 +226,8 @@ final class CacheEntryReaderPool: Sendable {
     /// More idle readers than this are closed rather than kept.
     private let maxIdle = 16
     private let generation = Atomic<UInt64>(0)
+    /// Windows open in `withoutSnapshots(_:)`; lookups keep no snapshot while > 0.
+    private let snapshotPauses = Atomic<Int>(0)
     /// Bounds how long an outside write (`sluice cache purge`) can go unseen
     /// and how long a snapshot holds back WAL checkpoints.
     let maxSnapshotAge: Duration
@@ -238,7 +249,20 @@ final class CacheEntryReaderPool: Sendable {
             }
         }
         return try reader.entry(
-            id: id, key: key, generation: generation.load(ordering: .acquiring), maxAge: maxSnapshotAge)
+            id: id, key: key, generation: generation.load(ordering: .acquiring), maxAge: maxSnapshotAge,
+            keepSnapshot: snapshotPauses.load(ordering: .acquiring) == 0)
+    }
+
+    /// Runs `body` while lookups keep no snapshot: idle readers close theirs at
+    /// once, busy ones at their next lookup.
+    func withoutSnapshots<T>(_ body: () throws -> T) rethrows -> T {
+        snapshotPauses.wrappingAdd(1, ordering: .acquiringAndReleasing)
+        defer { snapshotPauses.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
+        invalidateSnapshots()
+        idle.withLock { readers in
+            for reader in readers { reader.closeSnapshot(ifOlderThan: .zero) }
+        }
+        return try body()
     }
 
     /// Makes every later lookup see all commits made before this call.

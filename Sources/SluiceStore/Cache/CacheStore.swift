@@ -109,6 +109,18 @@ public final class CacheStore: Sendable {
         readers.closeStaleIdleSnapshots()
     }
 
+    /// Copies the write-ahead log back into the database while lookups hold no
+    /// snapshot, so that the log can start over from its beginning at the next
+    /// write; returns whether every frame was copied. Lookups keep snapshots
+    /// between calls, which would otherwise let the log grow under steady
+    /// writes: the daemon calls this every second.
+    @discardableResult
+    public func checkpoint() throws -> Bool {
+        try readers.withoutSnapshots {
+            try database.checkpoint()
+        }
+    }
+
     /// The row id of the entry under `key`: the key's first 8 bytes (16 hex
     /// digits) as a signed big-endian integer; nil when `key` does not start
     /// with 16 hex digits. Migration 0002 computes the same in SQL.

@@ -43,6 +43,9 @@ public final class SluiceDatabase: Sendable {
         // last commits, which for a cache and batched usage rows beats an fsync per write.
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A burst of writes can grow the log; when it starts over, it is cut
+            // back to this size instead of keeping its largest size on disk.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
         }
         let pool = try makePool(path: path, configuration)
         let applied = try migrate(pool, path: path)
@@ -100,6 +103,22 @@ public final class SluiceDatabase: Sendable {
     }
 
     /// Runs `body` in one write transaction; SQLite errors become a `SluiceStoreError` naming `operation`.
+    /// A passive checkpoint: copies what it can of the write-ahead log into the
+    /// database without waiting for readers; returns whether it copied it all.
+    package func checkpoint() throws -> Bool {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                let log = try db.checkpoint(.passive)
+                return log.checkpointedFrameCount >= log.walFrameCount
+            }
+        } catch {
+            throw SluiceStoreError.failed("checkpoint", path: path, reason: SluiceStoreError.reason(for: error))
+        }
+    }
+
+    /// Bytes the write-ahead log is cut back to when it restarts.
+    static let walSizeLimit = 64 << 20
+
     package func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write(body)
