@@ -88,11 +88,10 @@ final class ResponseCache: Sendable {
 
     /// Drops the memory front and the lookups' read snapshots when another
     /// process wrote to the database (e.g. `sluice cache purge`), so purged
-    /// answers are not served; ends snapshots that idle lookup connections hold.
+    /// answers are not served.
     func dropMemoryIfChangedElsewhere() async {
         do {
             let changed = try await threadPool.runIfActive { [changeWatcher, store] in
-                store.releaseIdleSnapshots()
                 let changed = try changeWatcher.changedSinceLastCheck()
                 if changed { store.refreshAfterOutsideChange() }
                 return changed

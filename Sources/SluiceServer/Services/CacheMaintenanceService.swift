@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import SluiceCore
 
-/// Keeps the cache bounded and its bookkeeping current, on three beats:
+/// Keeps the cache bounded and its bookkeeping current, on four beats:
 /// - every `changeCheckInterval` (100 ms): drop the in-memory front if another
 ///   process (`sluice cache purge`) wrote the database;
 /// - every second: evict past `max_size` (writing pending hits first), update

@@ -118,14 +118,9 @@ final class CacheEntryReader: @unchecked Sendable {
         }
     }
 
-    /// Closes the snapshot if it is older than `maxAge`, so that it does not hold
-    /// back WAL checkpoints while the reader sits idle.
-    func closeSnapshot(ifOlderThan maxAge: Duration) {
-        if let snapshot, ContinuousClock.now - snapshot.takenAt > maxAge { closeSnapshot() }
-    }
-
-    /// Ends the read transaction, if one is open.
-    private func closeSnapshot() {
+    /// Ends the read transaction, if one is open (an idle reader's snapshot
+    /// would otherwise hold back WAL checkpoints).
+    func closeSnapshot() {
         snapshot = nil
         guard sqlite3_get_autocommit(connection) == 0 else { return }
         if sqlite3_step(endSnapshot) != SQLITE_DONE {
@@ -260,7 +255,7 @@ final class CacheEntryReaderPool: Sendable {
         defer { snapshotPauses.wrappingSubtract(1, ordering: .acquiringAndReleasing) }
         invalidateSnapshots()
         idle.withLock { readers in
-            for reader in readers { reader.closeSnapshot(ifOlderThan: .zero) }
+            for reader in readers { reader.closeSnapshot() }
         }
         return try body()
     }
@@ -268,12 +263,5 @@ final class CacheEntryReaderPool: Sendable {
     /// Makes every later lookup see all commits made before this call.
     func invalidateSnapshots() {
         generation.wrappingAdd(1, ordering: .releasing)
-    }
-
-    /// Closes the snapshots of idle readers older than `maxSnapshotAge`.
-    func closeStaleIdleSnapshots() {
-        idle.withLock { readers in
-            for reader in readers { reader.closeSnapshot(ifOlderThan: maxSnapshotAge) }
-        }
     }
 }

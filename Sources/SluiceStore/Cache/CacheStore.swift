@@ -103,15 +103,10 @@ public final class CacheStore: Sendable {
         readers.invalidateSnapshots()
     }
 
-    /// Ends the read snapshots that idle lookup connections have held for over
-    /// a second, so that they do not hold back WAL checkpoints. Call it now and then.
-    public func releaseIdleSnapshots() {
-        readers.closeStaleIdleSnapshots()
-    }
-
     /// Copies the write-ahead log back into the database while lookups hold no
-    /// snapshot, so that the log can start over from its beginning at the next
-    /// write; returns whether every frame was copied. Lookups keep snapshots
+    /// snapshot (idle lookup connections end theirs), so that the log can start
+    /// over from its beginning at the next write; returns whether every frame
+    /// was copied. Lookups keep snapshots
     /// between calls, which would otherwise let the log grow under steady
     /// writes: the daemon calls this every second.
     @discardableResult
