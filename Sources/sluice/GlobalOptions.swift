@@ -40,11 +40,30 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-format"), help: ArgumentHelp("text or json. Also SLUICE_LOG_FORMAT.", valueName: "format"))
     var logFormat: String?
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp("Close a connection that sends no complete request this long, e.g. 60s. Also SLUICE_IDLE_TIMEOUT.", valueName: "duration")
+    )
+    var idleTimeout: String?
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: ArgumentHelp("Most connections open at once; more are closed at once. Also SLUICE_MAX_CONNECTIONS.", valueName: "n")
+    )
+    var maxConnections: String?
+
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: ArgumentHelp("After SIGTERM, how long requests in flight may run, e.g. 30s. Also SLUICE_SHUTDOWN_TIMEOUT.", valueName: "duration")
+    )
+    var shutdownTimeout: String?
+
     /// The flags given on the command line, as raw text for `SettingsResolver`.
     var flagValues: [SettingName: String] {
         let values: [SettingName: String?] = [
             .tcp: tcp, .unix: unixSocket, .db: databasePath, .upstream: upstream,
             .upstreamTimeout: upstreamTimeout, .maxBody: maxBody, .logLevel: logLevel, .logFormat: logFormat,
+            .idleTimeout: idleTimeout, .maxConnections: maxConnections, .shutdownTimeout: shutdownTimeout,
         ]
         return values.compactMapValues { $0 }
     }

@@ -54,6 +54,16 @@ final class ConfigSettingsResolverTests: XCTestCase {
                        defaultValue: "info") { $0.logLevel.rawValue },
         PrecedenceCase(setting: .logFormat, flag: "json", env: "text", file: "json",
                        defaultValue: "text") { $0.logFormat.rawValue },
+        PrecedenceCase(setting: .idleTimeout, flag: "1s", env: "2s", file: "3s",
+                       defaultValue: "1m") { DurationFormatter.format($0.idleTimeout) },
+        PrecedenceCase(setting: .maxConnections, flag: "10", env: "20", file: "30",
+                       defaultValue: "4096") { String($0.maxConnections) },
+        PrecedenceCase(setting: .shutdownTimeout, flag: "1s", env: "2s", file: "3s",
+                       defaultValue: "30s") { DurationFormatter.format($0.shutdownTimeout) },
+        PrecedenceCase(setting: .allowedHosts, flag: "f.internal", env: "e.internal", file: "c.internal",
+                       defaultValue: "") { $0.webAccess.allowedHosts.sorted().joined(separator: ",") },
+        PrecedenceCase(setting: .allowedOrigins, flag: "https://f.example", env: "https://e.example", file: "https://c.example",
+                       defaultValue: "") { $0.webAccess.allowedOrigins.sorted().joined(separator: ",") },
     ]
 
     func testFlagBeatsEnvironmentBeatsFileBeatsDefaultForEverySetting() throws {

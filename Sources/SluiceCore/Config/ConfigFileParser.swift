@@ -11,7 +11,12 @@ enum ConfigFileParser {
         var limitsNode: ConfigNode?
         for (key, node) in try root.entries(allowedKeys: topLevelKeys) where !node.isNull {
             if let setting = SettingName(rawValue: key) {
-                try node.value { (text) throws(ConfigError) in try file.settings.set(setting, from: text) }
+                let set = { (text: String) throws(ConfigError) in try file.settings.set(setting, from: text) }
+                if setting == .allowedHosts || setting == .allowedOrigins {
+                    try node.listOrValue(set)
+                } else {
+                    try node.value(set)
+                }
                 continue
             }
             switch key {
@@ -33,8 +38,12 @@ enum ConfigFileParser {
         var cache = CacheSettings()
         for (key, child) in try node.entries(allowedKeys: ["ttl", "scope", "max_size"]) where !child.isNull {
             switch key {
-            case "ttl": cache.ttl = try child.value(DurationParser.parse)
-            case "max_size": cache.maxSizeBytes = try child.value(positiveSize)
+            case "ttl": cache.ttl = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.cacheTTL, text)
+                }
+            case "max_size": cache.maxSizeBytes = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(ByteSizeParser.parse(text), in: SettingBounds.cacheMaxSizeBytes, text, size: true)
+                }
             case "scope": cache.scope = try child.value(scope)
             default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
@@ -53,18 +62,10 @@ enum ConfigFileParser {
         var usage = UsageSettings()
         for (_, child) in try node.entries(allowedKeys: ["retention"]) where !child.isNull {
             usage.retention = try child.value { (text: String) throws(ConfigError) -> Duration in
-                let retention = try DurationParser.parse(text)
-                guard retention > .zero else { throw ConfigError("\(ConfigError.quoted(text)) must be more than zero") }
-                return retention
+                try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.usageRetention, text)
             }
         }
         return usage
-    }
-
-    private static func positiveSize(_ text: String) throws(ConfigError) -> Int {
-        let size = try ByteSizeParser.parse(text)
-        guard size > 0 else { throw ConfigError("\(ConfigError.quoted(text)) must be more than zero") }
-        return size
     }
 
     /// The root node, or `nil` for an empty file (or one holding only comments).

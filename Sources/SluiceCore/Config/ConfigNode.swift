@@ -47,6 +47,24 @@ struct ConfigNode {
         return scalar.string
     }
 
+    /// A scalar, or a list of scalars joined by commas, read by `parse`
+    /// (for settings such as `allowed_hosts` that are lists in the file and
+    /// comma-separated in their environment variable).
+    func listOrValue<Value>(_ parse: (String) throws(ConfigError) -> Value) throws(ConfigError) -> Value {
+        guard case .sequence = node else { return try value(parse) }
+        var texts: [String] = []
+        for item in try items() {
+            let text = try item.text()
+            guard !text.contains(",") else { throw item.failure("an entry may not contain a comma") }
+            texts.append(text)
+        }
+        do {
+            return try parse(texts.joined(separator: ","))
+        } catch {
+            throw error.at(path)
+        }
+    }
+
     /// The scalar read by `parse`, with any error placed at this node.
     func value<Value>(_ parse: (String) throws(ConfigError) -> Value) throws(ConfigError) -> Value {
         let text = try text()

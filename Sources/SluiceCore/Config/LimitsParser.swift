@@ -27,10 +27,18 @@ enum LimitsParser {
         var burstNode: ConfigNode?
         for (field, child) in try node.entries(allowedKeys: fieldNames) where !child.isNull {
             switch field {
-            case "requests_per_minute": limit.requestsPerMinute = try child.value(rate)
-            case "burst": limit.burst = try child.value(rate); burstNode = child
-            case "tokens_per_minute": limit.tokensPerMinute = try child.value(rate)
-            case "max_wait": limit.maxWait = try child.value(DurationParser.parse)
+            case "requests_per_minute": limit.requestsPerMinute = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(rate(text), in: SettingBounds.requestsPerMinute, text)
+                }
+            case "burst":
+                limit.burst = try child.value { (text) throws(ConfigError) in try SettingBounds.check(rate(text), in: SettingBounds.burst, text) }
+                burstNode = child
+            case "tokens_per_minute": limit.tokensPerMinute = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(rate(text), in: SettingBounds.tokensPerMinute, text)
+                }
+            case "max_wait": limit.maxWait = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.maxWait, text)
+                }
             default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }

@@ -9,6 +9,16 @@ public enum SettingName: String, Sendable, Hashable, CaseIterable, CustomStringC
     case maxBody = "max_body"
     case logLevel = "log_level"
     case logFormat = "log_format"
+    case idleTimeout = "idle_timeout"
+    case maxConnections = "max_connections"
+    case shutdownTimeout = "shutdown_timeout"
+    /// Environment and file only (a comma-separated list in the variable).
+    case allowedHosts = "allowed_hosts"
+    /// Environment and file only (a comma-separated list in the variable).
+    case allowedOrigins = "allowed_origins"
+
+    /// Whether `sluice serve` has a flag for it.
+    public var hasFlag: Bool { self != .allowedHosts && self != .allowedOrigins }
 
     /// `--upstream-timeout`
     public var flag: String { "--" + rawValue.replacingUnderscores(with: "-") }

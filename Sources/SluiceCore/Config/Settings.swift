@@ -22,6 +22,16 @@ public struct Settings: Sendable, Equatable {
     /// Client keys; `nil` means pass-through mode (any bearer is accepted).
     public var keys: [ClientKeyEntry]?
     public var usage: UsageSettings
+    /// A connection that has not sent a complete request this long after it
+    /// opened or after its last answer is closed; also how long a client may
+    /// leave a streamed answer unread.
+    public var idleTimeout: Duration
+    /// Connections open at once, over all listeners; more are closed at once.
+    public var maxConnections: Int
+    /// After SIGTERM, how long requests in flight may run before they are cut.
+    public var shutdownTimeout: Duration
+    /// Host names and web origins accepted on TCP (see `WebAccessPolicy`).
+    public var webAccess: WebAccessPolicy
 
     public init(
         tcp: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8787),
@@ -35,7 +45,11 @@ public struct Settings: Sendable, Equatable {
         cache: CacheSettings = CacheSettings(),
         limits: LimitSettings = LimitSettings(),
         keys: [ClientKeyEntry]? = nil,
-        usage: UsageSettings = UsageSettings()
+        usage: UsageSettings = UsageSettings(),
+        idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = Settings.defaultMaxConnections,
+        shutdownTimeout: Duration = .seconds(30),
+        webAccess: WebAccessPolicy = WebAccessPolicy()
     ) {
         self.tcp = tcp
         self.unixSocketPath = unixSocketPath
@@ -49,9 +63,16 @@ public struct Settings: Sendable, Equatable {
         self.limits = limits
         self.keys = keys
         self.usage = usage
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.shutdownTimeout = shutdownTimeout
+        self.webAccess = webAccess
     }
 
     public static let defaultUpstream = "https://ai-gateway.vercel.sh/v1"
+    /// Each connection may hold an upstream connection too, so the daemon asks
+    /// for about twice this many open files (see the unit's `LimitNOFILE=`).
+    public static let defaultMaxConnections = 4096
 }
 
 /// A `HOST:PORT` listener address. IPv6 hosts are written `[::1]:8787`.

@@ -9,6 +9,11 @@ public struct SettingsLayer: Sendable, Equatable {
     public var maxBodyBytes: Int?
     public var logLevel: LogLevelSetting?
     public var logFormat: LogFormat?
+    public var idleTimeout: Duration?
+    public var maxConnections: Int?
+    public var shutdownTimeout: Duration?
+    public var allowedHosts: [String]?
+    public var allowedOrigins: [String]?
 
     public init() {}
 
@@ -19,10 +24,20 @@ public struct SettingsLayer: Sendable, Equatable {
         case .unix: unix = try Listener.parse(text, address: UnixSocketPath.validate)
         case .db: databasePath = try Self.path(text)
         case .upstream: upstream = try UpstreamURL.normalize(text)
-        case .upstreamTimeout: upstreamTimeout = try Self.positive(DurationParser.parse(text), text)
-        case .maxBody: maxBodyBytes = try Self.positive(ByteSizeParser.parse(text), text)
+        case .upstreamTimeout:
+            upstreamTimeout = try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.upstreamTimeout, text)
+        case .maxBody:
+            maxBodyBytes = try SettingBounds.check(ByteSizeParser.parse(text), in: SettingBounds.maxBodyBytes, text, size: true)
         case .logLevel: logLevel = try Self.choice(text)
         case .logFormat: logFormat = try Self.choice(text)
+        case .idleTimeout:
+            idleTimeout = try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.idleTimeout, text)
+        case .maxConnections:
+            maxConnections = try SettingBounds.check(Self.count(text), in: SettingBounds.maxConnections, text, size: false)
+        case .shutdownTimeout:
+            shutdownTimeout = try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.shutdownTimeout, text)
+        case .allowedHosts: allowedHosts = try Self.list(text, WebAccessPolicy.parseHost)
+        case .allowedOrigins: allowedOrigins = try Self.list(text, WebAccessPolicy.parseOrigin)
         }
     }
 
@@ -37,6 +52,11 @@ public struct SettingsLayer: Sendable, Equatable {
         case .maxBody: maxBodyBytes != nil
         case .logLevel: logLevel != nil
         case .logFormat: logFormat != nil
+        case .idleTimeout: idleTimeout != nil
+        case .maxConnections: maxConnections != nil
+        case .shutdownTimeout: shutdownTimeout != nil
+        case .allowedHosts: allowedHosts != nil
+        case .allowedOrigins: allowedOrigins != nil
         }
     }
 
@@ -61,9 +81,26 @@ public struct SettingsLayer: Sendable, Equatable {
         return text
     }
 
-    private static func positive<Value: Comparable & AdditiveArithmetic>(_ value: Value, _ text: String) throws(ConfigError) -> Value {
-        guard value > .zero else { throw ConfigError("\(ConfigError.quoted(text)) must be more than zero") }
+    /// A whole number, written in digits (`4096`, or `4_096` as YAML allows).
+    private static func count(_ text: String) throws(ConfigError) -> Int {
+        let digits = text.trimmingWhitespace.filter { $0 != "_" }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw ConfigError("\(ConfigError.quoted(text)) is not a whole number")
+        }
+        guard let value = Int(digits) else { throw ConfigError("\(ConfigError.quoted(text)) is too large a number") }
         return value
+    }
+
+    /// A comma-separated list (a YAML list arrives joined by commas); empty
+    /// entries are skipped, so an empty text is an empty list.
+    private static func list(_ text: String, _ parseEntry: (String) throws(ConfigError) -> String) throws(ConfigError) -> [String] {
+        let entries = text.split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
+        guard SettingBounds.listEntries.contains(entries.count) else {
+            throw ConfigError("more than \(SettingBounds.listEntries.upperBound) entries")
+        }
+        var parsed: [String] = []
+        for entry in entries { parsed.append(try parseEntry(entry)) }
+        return parsed
     }
 
     private static func choice<Choice: RawRepresentable<String> & CaseIterable>(_ text: String) throws(ConfigError) -> Choice {

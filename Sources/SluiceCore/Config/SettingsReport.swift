@@ -19,6 +19,11 @@ public enum SettingsReport {
         topLevel(.maxBody, ByteSizeFormatter.format(settings.maxBodyBytes))
         topLevel(.logLevel, settings.logLevel.rawValue)
         topLevel(.logFormat, settings.logFormat.rawValue)
+        topLevel(.idleTimeout, DurationFormatter.format(settings.idleTimeout))
+        topLevel(.maxConnections, String(settings.maxConnections))
+        topLevel(.shutdownTimeout, DurationFormatter.format(settings.shutdownTimeout))
+        topLevel(.allowedHosts, list(settings.webAccess.allowedHosts))
+        topLevel(.allowedOrigins, list(settings.webAccess.allowedOrigins))
 
         lines.append("cache:")
         lines.append("  ttl: \(DurationFormatter.format(settings.cache.ttl))")
@@ -59,6 +64,10 @@ public enum SettingsReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func list(_ entries: Set<String>) -> String {
+        "[" + entries.sorted().joined(separator: ", ") + "]"
     }
 
     static func describe(_ limit: RateLimit) -> String {

@@ -91,7 +91,12 @@ public enum SettingsResolver {
             cache: configFile.cache,
             limits: configFile.limits,
             keys: configFile.keys,
-            usage: configFile.usage
+            usage: configFile.usage,
+            idleTimeout: first(\.idleTimeout) ?? defaults.idleTimeout,
+            maxConnections: first(\.maxConnections) ?? defaults.maxConnections,
+            shutdownTimeout: first(\.shutdownTimeout) ?? defaults.shutdownTimeout,
+            webAccess: WebAccessPolicy(
+                allowedHosts: first(\.allowedHosts) ?? [], allowedOrigins: first(\.allowedOrigins) ?? [])
         )
         return Resolution(settings: settings, origins: origins)
     }
