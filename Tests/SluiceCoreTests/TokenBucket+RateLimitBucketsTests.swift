@@ -34,12 +34,31 @@ final class RateLimitBucketsTests: XCTestCase {
         for _ in 0..<100 {
             XCTAssertEqual(unlimitedRequests.admit(tokens: 0, now: start), .admitted)
         }
-        XCTAssertEqual(unlimitedRequests.admit(tokens: 11, now: start), .admitted, "a full bucket lets an oversized request through")
+        XCTAssertEqual(unlimitedRequests.admit(tokens: 10, now: start), .admitted, "a full bucket's worth")
         XCTAssertNotEqual(unlimitedRequests.admit(tokens: 1, now: start), .admitted)
 
         var unlimitedTokens = RateLimitBuckets(limit: RateLimit(requestsPerMinute: 60, burst: 1, tokensPerMinute: 0), now: start)
         XCTAssertNil(unlimitedTokens.tokens)
         XCTAssertEqual(unlimitedTokens.admit(tokens: 10_000_000, now: start), .admitted)
+    }
+
+    func testAnEstimateLargerThanTheBucketIsRefusedAndTakesNothing() {
+        var buckets = RateLimitBuckets(limit: RateLimit(requestsPerMinute: 60, burst: 5, tokensPerMinute: 1000, maxWait: .seconds(60)), now: start)
+        XCTAssertEqual(buckets.admit(tokens: 1001, now: start), .exceedsCapacity(capacity: 1000))
+        XCTAssertEqual(buckets.admit(tokens: Int.max, now: start), .exceedsCapacity(capacity: 1000), "max_tokens: 1e19")
+        XCTAssertEqual(buckets.tokens?.remaining(now: start), 1000, "nothing was taken")
+        XCTAssertEqual(buckets.requests?.remaining(now: start), 5)
+        XCTAssertEqual(buckets.admit(tokens: 1000, now: start), .admitted, "exactly a bucket fits")
+    }
+
+    func testAHitIsServedWhileTheKeyIsInTokenDebt() {
+        var buckets = RateLimitBuckets(limit: RateLimit(requestsPerMinute: 600, burst: 10, tokensPerMinute: 100), now: start)
+        XCTAssertEqual(buckets.admit(tokens: 100, now: start), .admitted)
+        buckets.settle(reservedTokens: 100, actualTokens: 1_000_000, now: start)
+        XCTAssertEqual(buckets.tokens?.balance(now: start) ?? .nan, -100, accuracy: 1e-9, "the debt is bounded")
+        XCTAssertEqual(buckets.admit(tokens: 0, now: start), .admitted, "a cache hit spends no tokens")
+        XCTAssertEqual(buckets.tokens?.balance(now: start) ?? .nan, -100, accuracy: 1e-9)
+        if case .refused = buckets.admit(tokens: 1, now: start) {} else { XCTFail("a miss waits for the debt") }
     }
 
     func testABurstBelowOneStillAdmitsOneRequest() {

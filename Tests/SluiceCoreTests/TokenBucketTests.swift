@@ -79,13 +79,23 @@ final class TokenBucketTests: XCTestCase {
     func testUnderEstimateLeavesANegativeBalanceThatRefillPaysOff() {
         var bucket = TokenBucket(capacity: 100, refillPerSecond: 100.0 / 60, now: at(0))
         XCTAssertTrue(bucket.tryTake(100, now: at(0)))
-        bucket.settle(reserved: 100, actual: 250, now: at(0))
-        XCTAssertEqual(bucket.balance(now: at(0)), -150, accuracy: 1e-9)
+        bucket.settle(reserved: 100, actual: 150, now: at(0))
+        XCTAssertEqual(bucket.balance(now: at(0)), -50, accuracy: 1e-9)
         XCTAssertEqual(bucket.remaining(now: at(0)), 0)
-        XCTAssertEqual(bucket.timeUntilAvailable(10, now: at(0)), .seconds(96))
-        XCTAssertEqual(bucket.timeUntilFull(now: at(0)), .seconds(150))
-        XCTAssertFalse(bucket.tryTake(10, now: at(95)))
-        XCTAssertTrue(bucket.tryTake(10, now: at(96)))
+        XCTAssertEqual(bucket.timeUntilAvailable(10, now: at(0)), .seconds(36))
+        XCTAssertEqual(bucket.timeUntilFull(now: at(0)), .seconds(90))
+        XCTAssertFalse(bucket.tryTake(10, now: at(35)))
+        XCTAssertTrue(bucket.tryTake(10, now: at(36)))
+    }
+
+    func testDebtNeverGoesBelowOneFullBucket() {
+        var bucket = TokenBucket(capacity: 100, refillPerSecond: 100.0 / 60, now: at(0))
+        XCTAssertTrue(bucket.tryTake(100, now: at(0)))
+        bucket.settle(reserved: 100, actual: Int.max, now: at(0))
+        XCTAssertEqual(bucket.balance(now: at(0)), -100, accuracy: 1e-9, "one settlement, however large, owes one bucket")
+        bucket.settle(reserved: 0, actual: 1_000_000, now: at(0))
+        XCTAssertEqual(bucket.balance(now: at(0)), -100, accuracy: 1e-9)
+        XCTAssertEqual(bucket.timeUntilFull(now: at(0)), .seconds(120), "full again after two refills at most")
     }
 
     func testTimeUntilFullAndFullAt() {

@@ -18,16 +18,32 @@ public struct RequestSummary: Sendable, Equatable {
         self.model = body["model"]?.stringValue
         self.stream = body["stream"]?.boolValue ?? false
         self.includeUsage = body["stream_options"]?["include_usage"]?.boolValue ?? false
-        self.maxTokens = body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue
+        self.maxTokens = Self.tokenCount(body["max_completion_tokens"]) ?? Self.tokenCount(body["max_tokens"])
+    }
+
+    /// A token count; a positive number too large for `Int` (`1e19`) reads as
+    /// `Int.max`, which no token bucket can hold, rather than as absent.
+    private static func tokenCount(_ value: JSONValue?) -> Int? {
+        guard let value else { return nil }
+        if let whole = value.intValue { return whole }
+        if let real = value.doubleValue, real >= 9e15 { return Int.max }
+        return nil
     }
 }
 
 /// The canonical form of a request body for cache keys: `"stream": false` is the
 /// same request as no `stream` member, so it is dropped before encoding.
+///
+/// Of repeated `stream` members the last counts (as `RequestSummary` reads it),
+/// so when that one is `false` every `stream` member goes: dropping only the
+/// `false` ones would leave `{"stream":true,"stream":false}`, a request that
+/// does not stream, with the cache key of `{"stream":true}`.
 public enum CacheableBody {
     public static func canonicalBytes(of body: JSONValue) -> [UInt8] {
-        guard case .object(let members) = body else { return CanonicalJSON.encode(body) }
-        let kept = members.filter { !($0.name == "stream" && $0.value == .bool(false)) }
+        guard case .object(let members) = body, body["stream"] == .bool(false) else {
+            return CanonicalJSON.encode(body)
+        }
+        let kept = members.filter { !$0.name.utf8.elementsEqual("stream".utf8) }
         return CanonicalJSON.encode(.object(kept))
     }
 }

@@ -65,6 +65,22 @@ extension SluiceError {
                     headers: [("retry-after", String(retryAfterSeconds))] + headers)
     }
 
+    /// The estimate can never fit the key's token bucket, however long it waits.
+    public static func tokensExceedBucket(estimate: Int, capacity: Int) -> SluiceError {
+        SluiceError(status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded",
+                    message: "This request may use up to \(estimate) tokens, more than this API key's token limit can ever allow (\(capacity) per minute); lower max_tokens or shorten the prompt.")
+    }
+
+    public static func originNotAllowed() -> SluiceError {
+        SluiceError(status: 403, type: "permission_error", code: "origin_not_allowed",
+                    message: "Requests from web pages are refused unless their origin is in allowed_origins (SLUICE_ALLOWED_ORIGINS).")
+    }
+
+    public static func hostNotAllowed() -> SluiceError {
+        SluiceError(status: 403, type: "permission_error", code: "host_not_allowed",
+                    message: "This Host is not served: use an IP address or localhost, or add the name to allowed_hosts (SLUICE_ALLOWED_HOSTS).")
+    }
+
     public static func notFound(path: String) -> SluiceError {
         SluiceError(status: 404, type: "invalid_request_error", code: "not_found",
                     message: "Sluice serves /v1/... routes, /healthz and /metrics; nothing at this path.")

@@ -19,6 +19,9 @@ public struct RateLimitBuckets: Sendable, Equatable {
         case admittedAfter(Duration)
         /// Nothing taken. Both buckets have room after this long if nothing else spends.
         case refused(retryAfter: Duration)
+        /// Nothing taken: the estimate is larger than the token bucket can ever
+        /// hold, so waiting would not help (and taking it would lock the key out).
+        case exceedsCapacity(capacity: Int)
     }
 
     public private(set) var requests: TokenBucket?
@@ -36,12 +39,15 @@ public struct RateLimitBuckets: Sendable, Equatable {
 
     /// Admits one request that expects to use `tokens` model tokens.
     public mutating func admit(tokens amount: Int, now: Duration) -> Admission {
+        if let tokens, Double(amount) > tokens.capacity {
+            return .exceedsCapacity(capacity: Int(tokens.capacity))
+        }
         let wait = timeUntilAdmissible(tokens: amount, now: now)
         guard wait <= maxWait else {
             return .refused(retryAfter: wait)
         }
         requests?.charge(1, now: now)
-        tokens?.charge(amount, now: now)
+        if amount > 0 { tokens?.charge(amount, now: now) }
         return wait == .zero ? .admitted : .admittedAfter(wait)
     }
 
@@ -57,9 +63,11 @@ public struct RateLimitBuckets: Sendable, Equatable {
     }
 
     /// How long until a request for `tokens` fits both buckets, if nothing else spends.
+    /// A request for no tokens (a cache hit) needs only the request bucket, so a
+    /// key in token debt is still served from the cache.
     public func timeUntilAdmissible(tokens amount: Int, now: Duration) -> Duration {
-        max(requests?.timeUntilAvailable(1, now: now) ?? .zero,
-            tokens?.timeUntilAvailable(amount, now: now) ?? .zero)
+        let tokenWait = amount > 0 ? tokens?.timeUntilAvailable(amount, now: now) ?? .zero : .zero
+        return max(requests?.timeUntilAvailable(1, now: now) ?? .zero, tokenWait)
     }
 
     /// Applies a changed limit: balances are kept (clamped to the new

@@ -7,7 +7,10 @@
 ///
 /// - The balance may go negative: `charge` (a settlement that costs more than
 ///   was reserved, or a reservation that waits its turn) leaves a debt that the
-///   refill pays off before anything fits again.
+///   refill pays off before anything fits again. A settlement never takes the
+///   balance below minus one full bucket, so no answer, however large its
+///   usage, can shut a key out for longer than two refills of the bucket
+///   (waiting reservations are bounded by `max_wait` instead).
 /// - An amount larger than the capacity needs a full bucket (it could never
 ///   find more) and is then taken in full, leaving a debt.
 /// - Comparisons allow a tolerance of about a millionth of a token, so floating
@@ -67,7 +70,10 @@ public struct TokenBucket: Sendable, Equatable {
     public mutating func settle(reserved: Int, actual: Int, now: Duration) {
         let difference = max(0, actual) - max(0, reserved)
         if difference > 0 {
-            charge(difference, now: now)
+            // An answer that used more than reserved owes at most one bucket.
+            refill(until: now)
+            let floor = min(storedBalance, -capacity)
+            storedBalance = max(floor, storedBalance - Double(difference))
         } else {
             giveBack(-difference, now: now)
         }

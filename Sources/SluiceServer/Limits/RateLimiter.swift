@@ -75,6 +75,8 @@ public final class RateLimiter: Sendable {
             return .allowed(reservation, headers: headers)
         case .refused(let retryAfter):
             return .refused(retryAfterSeconds: RateLimitHeaders.retryAfterSeconds(retryAfter), headers: headers)
+        case .exceedsCapacity(let capacity):
+            return .tooLarge(estimate: tokens, capacity: capacity, headers: headers)
         case .admittedAfter(let wait):
             do {
                 try await clock.sleep(wait)
@@ -104,6 +106,8 @@ public final class RateLimiter: Sendable {
             return .allowed(RateLimitReservation(keyID: keyID, tokens: tokens), headers: headers)
         case .refused(let retryAfter):
             return .refused(retryAfterSeconds: RateLimitHeaders.retryAfterSeconds(retryAfter), headers: headers)
+        case .exceedsCapacity(let capacity):
+            return .tooLarge(estimate: tokens, capacity: capacity, headers: headers)
         case .admittedAfter(let wait):
             // Not reachable without max_wait; refuse rather than wait on the event loop.
             return .refused(retryAfterSeconds: RateLimitHeaders.retryAfterSeconds(wait), headers: headers)
@@ -111,7 +115,8 @@ public final class RateLimiter: Sendable {
     }
 
     /// Corrects a reservation once the tokens really used are known: charges
-    /// the difference (the balance may go negative) or gives it back.
+    /// the difference (the balance may go negative, down to minus one bucket)
+    /// or gives it back. An answer without `usage` (an upstream error) settles at 0.
     public func settle(_ reservation: RateLimitReservation, actualTokens: Int) {
         let now = clock.now()
         state.withLock { state in
