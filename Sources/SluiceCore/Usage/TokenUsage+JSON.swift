@@ -17,9 +17,12 @@ extension TokenUsage {
         )
     }
 
-    /// The `usage` of a whole JSON answer, if the body is JSON and has one.
+    /// The `usage` of a whole JSON answer, if the body is a JSON object and has one
+    /// (read with ``JSONUsageScanner``, so a `usage` over 64 KiB counts as absent).
     public init?(responseBody: [UInt8]) {
-        guard let document = try? JSONParser.parse(responseBody) else { return nil }
-        self.init(usageObject: document["usage"])
+        var scanner = JSONUsageScanner()
+        scanner.consume(responseBody)
+        guard let usage = scanner.usage else { return nil }
+        self = usage
     }
 }
