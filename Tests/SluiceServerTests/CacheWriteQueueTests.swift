@@ -33,7 +33,7 @@ final class CacheWriteQueueTests: XCTestCase {
     }
 
     func testEveryQueuedAnswerIsStoredByTheTimeDrainReturns() async throws {
-        let queue = CacheWriteQueue(store: store, threadPool: threadPool, logger: Logger(label: "test"))
+        let queue = CacheWriteQueue(store: store, threadPool: threadPool, health: HealthMonitor(logger: Logger(label: "test")))
         for index in 0..<500 {
             XCTAssertTrue(queue.enqueue(answer(index)))
         }
@@ -46,7 +46,7 @@ final class CacheWriteQueueTests: XCTestCase {
     }
 
     func testALaterAnswerForTheSameKeyWins() async throws {
-        let queue = CacheWriteQueue(store: store, threadPool: threadPool, logger: Logger(label: "test"))
+        let queue = CacheWriteQueue(store: store, threadPool: threadPool, health: HealthMonitor(logger: Logger(label: "test")))
         for round in 0..<50 {
             queue.enqueue(answer(7, bytes: 10 + round, createdAt: 1_000 + Double(round)))
         }
@@ -57,7 +57,7 @@ final class CacheWriteQueueTests: XCTestCase {
 
     func testAFullQueueDropsAnswersInsteadOfGrowing() async throws {
         let stopped = NIOThreadPool(numberOfThreads: 1)  // never started: nothing is written until drain
-        let queue = CacheWriteQueue(store: store, threadPool: stopped, logger: Logger(label: "test"), maxPendingBytes: 250)
+        let queue = CacheWriteQueue(store: store, threadPool: stopped, health: HealthMonitor(logger: Logger(label: "test")), maxPendingBytes: 250)
         XCTAssertTrue(queue.enqueue(answer(1)))
         XCTAssertTrue(queue.enqueue(answer(2)))
         XCTAssertFalse(queue.enqueue(answer(3)), "a third 100-byte answer exceeds 250 bytes pending")

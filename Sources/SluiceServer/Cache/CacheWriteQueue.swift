@@ -1,4 +1,3 @@
-import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 import SluiceStore
@@ -11,6 +10,7 @@ import SluiceStore
 /// go in its next transaction, so under load one commit carries many answers
 /// (a commit per answer cost more CPU than the rest of a miss). The queue is
 /// bounded: past `maxPendingBytes` an answer is not cached, and that is logged.
+/// Failures go to the `HealthMonitor`, which logs them once per interval.
 final class CacheWriteQueue: Sendable {
     private struct State {
         var pending: [CachedResponse] = []
@@ -22,14 +22,14 @@ final class CacheWriteQueue: Sendable {
 
     private let store: CacheStore
     private let threadPool: NIOThreadPool
-    private let logger: Logger
+    private let health: HealthMonitor
     private let maxPendingBytes: Int
     private let state = NIOLockedValueBox(State())
 
-    init(store: CacheStore, threadPool: NIOThreadPool, logger: Logger, maxPendingBytes: Int = 64 << 20) {
+    init(store: CacheStore, threadPool: NIOThreadPool, health: HealthMonitor, maxPendingBytes: Int = 64 << 20) {
         self.store = store
         self.threadPool = threadPool
-        self.logger = logger
+        self.health = health
         self.maxPendingBytes = maxPendingBytes
     }
 
@@ -101,15 +101,16 @@ final class CacheWriteQueue: Sendable {
                 return (batch, dropped)
             }
             if dropped > 0 {
-                logger.warning("cache write queue full; answers served but not cached", metadata: ["answers": "\(dropped)"])
+                health.failed(.cacheQueueFull, error: "\(dropped) answers over \(maxPendingBytes) bytes pending", count: dropped)
+            } else if !batch.isEmpty {
+                health.succeeded(.cacheQueueFull)
             }
             guard !batch.isEmpty else { return }
             do {
                 try store.store(batch)
+                health.succeeded(.cacheStore)
             } catch {
-                logger.error("cache store failed; answers served but not cached", metadata: [
-                    "error": "\(error)", "answers": "\(batch.count)",
-                ])
+                health.failed(.cacheStore, error: error, metadata: ["answers": "\(batch.count)"])
             }
         }
     }

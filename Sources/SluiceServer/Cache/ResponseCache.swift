@@ -11,7 +11,7 @@ import SluiceStore
 /// cheaper than an async hop); an entry read from SQLite joins the memory front
 /// on its second read (see `AdmissionDoorkeeper`). Stores and hit counters go to
 /// SQLite off the request path. A storage failure never fails a request: the step turns into
-/// a pass-through and the error is logged. When another process changes the
+/// a pass-through and the error goes to the `HealthMonitor` (logged once per interval, shown in `/healthz`). When another process changes the
 /// database (`sluice cache purge`), the memory front is dropped.
 final class ResponseCache: Sendable {
     private let store: CacheStore
@@ -20,20 +20,22 @@ final class ResponseCache: Sendable {
     private let clock: any WallClock
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    private let health: HealthMonitor
     private let writes: CacheWriteQueue
     /// Hits not yet written to the store, by entry id (cheaper to hash and keep
     /// than the 64-digit key when hits spread over many entries).
     private let pendingHits = NIOLockedValueBox([Int64: CacheHitTally]())
 
-    init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, memoryBytes: Int = 32 << 20) {
+    init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, health: HealthMonitor, memoryBytes: Int = 32 << 20) {
         let store = CacheStore(database: database)
         self.store = store
-        self.writes = CacheWriteQueue(store: store, threadPool: threadPool, logger: logger)
+        self.writes = CacheWriteQueue(store: store, threadPool: threadPool, health: health)
         self.hot = NIOLockedValueBox(MemoryFront(entries: LRUByteCache(capacity: memoryBytes), doorkeeper: AdmissionDoorkeeper()))
         self.changeWatcher = ExternalChangeWatcher(database: database)
         self.clock = clock
         self.threadPool = threadPool
         self.logger = logger
+        self.health = health
     }
 
     /// A fresh stored answer for `key`, no older than `maxAge` seconds when given.
@@ -44,8 +46,9 @@ final class ResponseCache: Sendable {
         if entry == nil {
             do {
                 entry = try store.entry(forKey: key.hex)
+                health.succeeded(.cacheLookup)
             } catch {
-                logger.error("cache lookup failed; answering from upstream", metadata: ["error": "\(error)"])
+                health.failed(.cacheLookup, error: error)
                 return nil
             }
             if let entry {
@@ -100,8 +103,9 @@ final class ResponseCache: Sendable {
                 hot.withLockedValue { $0.entries.removeAll() }
                 logger.debug("database changed by another process; in-memory cache entries dropped")
             }
+            health.succeeded(.cacheChangeCheck)
         } catch {
-            logger.warning("could not check the database for outside changes", metadata: ["error": "\(error)"])
+            health.failed(.cacheChangeCheck, error: error)
         }
     }
 
@@ -114,8 +118,9 @@ final class ResponseCache: Sendable {
         guard !hits.isEmpty else { return }
         do {
             try await threadPool.runIfActive { [store] in try store.recordHits(byEntryID: hits) }
+            health.succeeded(.cacheHitFlush)
         } catch {
-            logger.warning("could not record cache hits", metadata: ["error": "\(error)"])
+            health.failed(.cacheHitFlush, error: error, metadata: ["entries": "\(hits.count)"])
         }
     }
 
@@ -124,8 +129,9 @@ final class ResponseCache: Sendable {
     func checkpoint() async {
         do {
             _ = try await threadPool.runIfActive { [store] in try store.checkpoint() }
+            health.succeeded(.cacheCheckpoint)
         } catch {
-            logger.warning("could not checkpoint the database", metadata: ["error": "\(error)"])
+            health.failed(.cacheCheckpoint, error: error)
         }
     }
 
@@ -134,8 +140,9 @@ final class ResponseCache: Sendable {
         do {
             let expired = try await threadPool.runIfActive { [store, clock] in try store.deleteExpired(now: clock.now()) }
             if expired > 0 { logger.debug("expired cache entries removed", metadata: ["entries": "\(expired)"]) }
+            health.succeeded(.cacheSweep)
         } catch {
-            logger.error("cache sweep failed", metadata: ["error": "\(error)"])
+            health.failed(.cacheSweep, error: error)
         }
         await evict(toFit: maxBytes)
     }
@@ -157,8 +164,9 @@ final class ResponseCache: Sendable {
                 hot.withLockedValue { $0.entries.removeAll() }
                 logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
             }
+            health.succeeded(.cacheEviction)
         } catch {
-            logger.error("cache eviction failed", metadata: ["error": "\(error)"])
+            health.failed(.cacheEviction, error: error)
         }
     }
 

@@ -31,6 +31,7 @@ public final class SluiceMetrics: Sendable {
     private let usageRowsDropped: CoreMetrics.Counter
     private let usageRowsWritten: CoreMetrics.Counter
     private let inflightRequests: Meter
+    private let failures: LabeledHandleCache<String, CoreMetrics.Counter>
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), keyIDLabelLimit: Int = 256) {
         self.registry = registry
@@ -50,6 +51,9 @@ public final class SluiceMetrics: Sendable {
         usageRowsDropped = CoreMetrics.Counter(label: "sluice_usage_rows_dropped_total", factory: factory)
         usageRowsWritten = CoreMetrics.Counter(label: "sluice_usage_rows_written_total", factory: factory)
         inflightRequests = Meter(label: "sluice_inflight_requests", factory: factory)
+        failures = LabeledHandleCache(capacity: 32, overflowKey: MetricLabels.other) { [factory] kind in
+            CoreMetrics.Counter(label: "sluice_failures_total", dimensions: [("kind", kind)], factory: factory)
+        }
     }
 
     /// Counts one answered request. `route` is the request path; unknown paths count as `other`.
@@ -90,6 +94,12 @@ public final class SluiceMetrics: Sendable {
     /// Usage rows lost because the queue was full or a write failed.
     public func recordUsageRowsDropped(_ count: Int) {
         usageRowsDropped.increment(by: count)
+    }
+
+    /// Counts failed storage or upstream operations by kind (a fixed set of
+    /// names, e.g. `cache_store`, `usage_write`, `upstream_connect`).
+    public func recordFailure(kind: String, count: Int = 1) {
+        failures.handle(for: kind).increment(by: count)
     }
 
     /// A request has arrived; pair with `requestFinished()`.

@@ -7,7 +7,8 @@ import SluiceCore
 ///   process (`sluice cache purge`) wrote the database;
 /// - every second: evict past `max_size` (writing pending hits first), update
 ///   the gauges, and checkpoint the write-ahead log while lookups hold no read
-///   snapshot (they keep one otherwise, which would let the log grow);
+///   snapshot (they keep one otherwise, which would let the log grow), and
+///   log the counts of repeated failures that no later failure has carried;
 /// - every 30 s, and at shutdown: write hit counters and last-use times. Hits
 ///   spread over many entries dirty many pages; batching 30 s of them writes
 ///   each page once instead of once a second;
@@ -16,6 +17,7 @@ struct CacheMaintenanceService: Service {
     let cache: ResponseCache
     let maxBytes: Int
     let metrics: SluiceMetrics
+    var health: HealthMonitor?
     var changeCheckInterval = Duration.milliseconds(100)
     var evictionInterval = Duration.seconds(1)
     var hitFlushInterval = Duration.seconds(30)
@@ -37,6 +39,7 @@ struct CacheMaintenanceService: Service {
                 if let totals = await cache.totals() {
                     metrics.setCache(entries: totals.entries, bytes: totals.bodyBytes)
                 }
+                health?.logDueSummaries()
                 sinceEviction = .zero
             }
             if sinceSweep >= sweepInterval {

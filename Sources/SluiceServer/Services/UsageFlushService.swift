@@ -18,6 +18,7 @@ struct UsageFlushService: Service {
     let clock: any WallClock
     let retention: Duration
     let metrics: SluiceMetrics
+    let health: HealthMonitor
     let logger: Logger
     /// Rows per transaction.
     var batchSize = 2_000
@@ -60,8 +61,10 @@ struct UsageFlushService: Service {
             do {
                 try await threadPool.runIfActive { [store] in try store.insert(batch) }
                 metrics.recordUsageRowsWritten(batch.count)
+                health.succeeded(.usageWrite)
+                health.succeeded(.usageQueueFull)
             } catch {
-                logger.error("could not write usage rows; will retry", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
+                health.failed(.usageWrite, error: error, metadata: ["rows": "\(batch.count)"])
                 recorder.putBack(batch)
                 try? await Task.sleep(for: .seconds(1))
                 return
@@ -73,7 +76,8 @@ struct UsageFlushService: Service {
         let dropped = recorder.droppedCount
         if dropped > reported {
             metrics.recordUsageRowsDropped(dropped - reported)
-            logger.error("usage queue full: rows dropped", metadata: ["dropped_total": "\(dropped)"])
+            health.failed(.usageQueueFull, error: "\(dropped - reported) rows dropped", count: dropped - reported,
+                          metadata: ["dropped_total": "\(dropped)"])
         }
         return dropped
     }
@@ -83,8 +87,9 @@ struct UsageFlushService: Service {
         do {
             let pruned = try await threadPool.runIfActive { [store] in try store.prune(olderThan: cutoff) }
             if pruned > 0 { logger.info("usage rows past retention pruned", metadata: ["rows": "\(pruned)"]) }
+            health.succeeded(.usagePrune)
         } catch {
-            logger.error("usage pruning failed", metadata: ["error": "\(error)"])
+            health.failed(.usagePrune, error: error)
         }
     }
 }
