@@ -34,28 +34,32 @@ public final class Daemon: Sendable {
 
     public static func start(_ options: DaemonOptions, logger: Logger) async throws -> Daemon {
         let settings = options.settings
+        let maxConnections = OpenFileLimit.fit(maxConnections: settings.maxConnections, logger: logger)
         let signals = options.handleSignals ? await DaemonSignals.trap() : nil
         let database = try SluiceDatabase.open(path: settings.databasePath)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         let metrics = SluiceMetrics()
+        let health = HealthMonitor(logger: logger, metrics: metrics)
         let upstream = UpstreamClient(
             eventLoopGroup: eventLoopGroup, baseURL: settings.upstream,
-            timeout: settings.upstreamTimeout, identity: options.identity)
+            timeout: settings.upstreamTimeout, identity: options.identity, health: health)
         let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
         let recorder = UsageRecorder()
-        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger)
+        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger, health: health)
         let pipeline = ProxyPipeline(
             components: .init(upstream: upstream, cache: cache, limiter: limiter, recorder: recorder,
-                              metrics: metrics, clock: options.clock, logger: logger),
+                              metrics: metrics, health: health, clock: options.clock, logger: logger),
             cacheSettings: settings.cache, maxBodyBytes: settings.maxBodyBytes,
-            keys: ClientKeyRegistry(settings.keys))
+            keys: ClientKeyRegistry(settings.keys), webAccess: settings.webAccess)
         let resources = Resources(eventLoopGroup: eventLoopGroup, threadPool: threadPool, upstream: upstream, limiter: limiter)
 
         let listeners: [BoundListener]
         do {
-            let factory = HTTPListenerFactory(group: eventLoopGroup, responder: pipeline, maxBodyBytes: settings.maxBodyBytes)
+            let factory = HTTPListenerFactory(
+                group: eventLoopGroup, responder: pipeline, maxBodyBytes: settings.maxBodyBytes,
+                idleTimeout: settings.idleTimeout, maxConnections: maxConnections)
             listeners = try await bindListeners(settings: settings, inherited: options.inheritedSockets, factory: factory)
         } catch {
             await Self.close(resources)
@@ -69,14 +73,18 @@ public final class Daemon: Sendable {
         services += [
             .init(service: UsageFlushService(
                 recorder: recorder, store: UsageStore(database: database), threadPool: threadPool,
-                clock: options.clock, retention: settings.usage.retention, metrics: metrics, logger: logger)),
-            .init(service: CacheMaintenanceService(cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics)),
+                clock: options.clock, retention: settings.usage.retention, metrics: metrics, health: health, logger: logger)),
+            .init(service: CacheMaintenanceService(
+                cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics, health: health)),
         ]
-        if let signals, let reload = options.reloadSettings {
+        if let signals, let reload = options.reloadConfiguration {
             services.append(.init(service: ReloadOnHangupService(
-                hangups: signals.hangup, reload: reload, apply: { [pipeline, limiter] settings in
+                hangups: signals.hangup, reload: reload, apply: { [pipeline, limiter, upstream] configuration in
+                    let settings = configuration.settings
                     pipeline.replaceKeys(ClientKeyRegistry(settings.keys))
+                    pipeline.replaceWebAccess(settings.webAccess)
                     limiter.update(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
+                    upstream.replaceIdentity(configuration.upstream)
                 },
                 notifier: options.notifier, logger: logger)))
         }
@@ -84,8 +92,8 @@ public final class Daemon: Sendable {
         let listenAddresses = listeners.map { Self.resolvedAddress($0) }
         let readyStatus = "serving on " + listenAddresses.map(\.description).joined(separator: ", ")
         services.append(.init(service: ListenerService(
-            listeners: listeners, activeRequests: pipeline.activeRequests,
-            drainTimeout: options.drainTimeout, logger: logger,
+            listeners: listeners, inFlight: pipeline.inFlight,
+            shutdownTimeout: settings.shutdownTimeout, logger: logger,
             onServing: { _ = notifier?.ready(status: readyStatus) },
             onStopping: { _ = notifier?.stopping(status: "draining requests") })))
         if let signals {
@@ -95,7 +103,9 @@ public final class Daemon: Sendable {
         }
 
         var configuration = ServiceGroupConfiguration(services: services, logger: logger)
-        configuration.maximumGracefulShutdownDuration = options.drainTimeout + .seconds(20)
+        // Past the shutdown timeout, cut requests get `ListenerService.bookkeepingGrace`
+        // to record their rows, then the flusher writes them: leave it room.
+        configuration.maximumGracefulShutdownDuration = settings.shutdownTimeout + .seconds(30)
         let daemon = Daemon(
             listenAddresses: listenAddresses,
             serviceGroup: ServiceGroup(configuration: configuration),
@@ -162,7 +172,9 @@ public final class Daemon: Sendable {
                 guard socket.kind != .unsupported else {
                     throw ListenerError(description: "inherited socket fd \(socket.fd) is not a stream socket Sluice can serve on")
                 }
-                addresses.append(.inherited(fd: socket.fd, label: socket.path ?? socket.name ?? (socket.kind == .tcp ? "tcp" : "unix")))
+                addresses.append(.inherited(
+                    fd: socket.fd, label: socket.path ?? socket.name ?? (socket.kind == .tcp ? "tcp" : "unix"),
+                    transport: socket.kind == .tcp ? .tcp : .unixSocket))
             }
         }
         var bound: [BoundListener] = []

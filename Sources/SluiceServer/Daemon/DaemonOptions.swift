@@ -14,10 +14,8 @@ public struct DaemonOptions: Sendable {
     public var notifier: SystemdNotifier?
     /// Watchdog pings, when systemd asked for them.
     public var watchdog: WatchdogService?
-    /// Reads the configuration again (SIGHUP).
-    public var reloadSettings: (@Sendable () throws -> Settings)?
-    /// How long in-flight requests may take to finish at shutdown.
-    public var drainTimeout: Duration = .seconds(10)
+    /// Reads the configuration again (SIGHUP), the upstream credential file included.
+    public var reloadConfiguration: (@Sendable () throws -> Configuration)?
 
     public init(settings: Settings, identity: UpstreamIdentity) {
         self.settings = settings

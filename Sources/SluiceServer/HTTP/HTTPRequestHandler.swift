@@ -20,12 +20,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let responder: any HTTPResponder
     private let maxBodyBytes: Int
+    private let transport: RequestTransport
+    /// How long one write of a streamed answer may stay pending (see `ResponseWriter`).
+    private let writeTimeout: TimeAmount?
     private var state = State.idle
     private var inFlight: InFlightRequest?
 
-    init(responder: any HTTPResponder, maxBodyBytes: Int) {
+    init(responder: any HTTPResponder, maxBodyBytes: Int, transport: RequestTransport, writeTimeout: TimeAmount? = nil) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+        self.transport = transport
+        self.writeTimeout = writeTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -56,8 +61,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .responding
-            let request = IncomingRequest(head: head, body: body, receivedAt: receivedAt)
-            let writer = ResponseWriter(channel: context.channel, keepAlive: head.isKeepAlive)
+            let request = IncomingRequest(head: head, body: body, receivedAt: receivedAt, transport: transport)
+            let writer = ResponseWriter(channel: context.channel, keepAlive: head.isKeepAlive, writeTimeout: writeTimeout)
             inFlight = responder.respond(to: request, writer: writer)
             state = .idle
         }
@@ -77,7 +82,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func rejectTooLarge(context: ChannelHandlerContext, receivedAt: ContinuousClock.Instant, head: HTTPRequestHead) {
         state = .discarding
         let writer = ResponseWriter(channel: context.channel, keepAlive: false)
-        responder.rejectBodyTooLarge(head: head, receivedAt: receivedAt, writer: writer)
+        responder.rejectBodyTooLarge(head: head, receivedAt: receivedAt, transport: transport, writer: writer)
     }
 }
 
@@ -85,7 +90,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 /// or start asynchronous work and return a handle to cancel it.
 protocol HTTPResponder: Sendable {
     func respond(to request: IncomingRequest, writer: ResponseWriter) -> InFlightRequest?
-    func rejectBodyTooLarge(head: HTTPRequestHead, receivedAt: ContinuousClock.Instant, writer: ResponseWriter)
+    func rejectBodyTooLarge(head: HTTPRequestHead, receivedAt: ContinuousClock.Instant, transport: RequestTransport, writer: ResponseWriter)
 }
 
 /// Asynchronous work answering one request, cancelled when its client hangs up.

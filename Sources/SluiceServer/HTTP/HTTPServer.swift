@@ -14,13 +14,22 @@ public enum ListenAddress: Sendable, Equatable, CustomStringConvertible {
     case tcp(HostAndPort)
     case unix(path: String)
     /// A socket inherited from systemd socket activation.
-    case inherited(fd: CInt, label: String)
+    case inherited(fd: CInt, label: String, transport: RequestTransport)
+
+    /// Which kind of socket requests arrive on (browsers reach only TCP).
+    public var transport: RequestTransport {
+        switch self {
+        case .tcp: .tcp
+        case .unix: .unixSocket
+        case .inherited(_, _, let transport): transport
+        }
+    }
 
     public var description: String {
         switch self {
         case .tcp(let address): return "tcp \(address)"
         case .unix(let path): return "unix \(path)"
-        case .inherited(let fd, let label): return "inherited fd \(fd) (\(label))"
+        case .inherited(let fd, let label, _): return "inherited fd \(fd) (\(label))"
         }
     }
 }
@@ -39,10 +48,25 @@ struct HTTPListenerFactory: Sendable {
     let group: any EventLoopGroup
     let responder: any HTTPResponder
     let maxBodyBytes: Int
+    /// See `IdleConnectionHandler`; also how long one write to a client may stay pending.
+    let idleTimeout: TimeAmount
+    /// Shared by every listener this factory binds.
+    let connections: ConnectionLimiter
+
+    init(
+        group: any EventLoopGroup, responder: any HTTPResponder, maxBodyBytes: Int,
+        idleTimeout: Duration = .seconds(60), maxConnections: Int = 4096
+    ) {
+        self.group = group
+        self.responder = responder
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = TimeAmount(idleTimeout)
+        self.connections = ConnectionLimiter(maximum: maxConnections)
+    }
 
     func bind(_ address: ListenAddress) async throws -> BoundListener {
         let quiescing = ServerQuiescingHelper(group: group)
-        let bootstrap = makeBootstrap(quiescing: quiescing)
+        let bootstrap = makeBootstrap(quiescing: quiescing, transport: address.transport)
         switch address {
         case .tcp(let hostAndPort):
             let channel = try await bootstrap
@@ -54,15 +78,17 @@ struct HTTPListenerFactory: Sendable {
             let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false).get()
             try UnixSocketFile.setMode(path: path, mode: 0o660)
             return BoundListener(address: address, channel: channel, quiescing: quiescing, ownedSocketPath: path)
-        case .inherited(let fd, _):
+        case .inherited(let fd, _, _):
             let channel = try await bootstrap.withBoundSocket(fd).get()
             return BoundListener(address: address, channel: channel, quiescing: quiescing, ownedSocketPath: nil)
         }
     }
 
-    private func makeBootstrap(quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+    private func makeBootstrap(quiescing: ServerQuiescingHelper, transport: RequestTransport) -> ServerBootstrap {
         let responder = self.responder
         let maxBodyBytes = self.maxBodyBytes
+        let idleTimeout = self.idleTimeout
+        let connections = self.connections
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelInitializer { channel in
@@ -75,8 +101,14 @@ struct HTTPListenerFactory: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    guard connections.admit(channel) else {
+                        try sync.addHandler(ConnectionRefusalHandler())
+                        return
+                    }
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(HTTPRequestHandler(responder: responder, maxBodyBytes: maxBodyBytes))
+                    try sync.addHandler(IdleConnectionHandler(timeout: idleTimeout))
+                    try sync.addHandler(HTTPRequestHandler(
+                        responder: responder, maxBodyBytes: maxBodyBytes, transport: transport, writeTimeout: idleTimeout))
                 }
             }
     }

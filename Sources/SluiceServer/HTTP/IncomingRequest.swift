@@ -10,6 +10,8 @@ struct IncomingRequest: Sendable {
     var body: ByteBuffer
     /// Monotonic arrival time, for latencies.
     var receivedAt: ContinuousClock.Instant
+    /// The listener it came in on.
+    var transport: RequestTransport
 
     var method: HTTPMethod { head.method }
 
@@ -24,4 +26,11 @@ struct IncomingRequest: Sendable {
         let uri = head.uri[...]
         return uri.firstIndex(of: "?").map { uri[$0...] } ?? ""
     }
+}
+
+/// The kind of listener a request came in on. Browsers reach only TCP, so the
+/// web access checks (`WebAccessPolicy`) apply there and not on the Unix socket.
+public enum RequestTransport: Sendable, Equatable {
+    case tcp
+    case unixSocket
 }

@@ -6,22 +6,29 @@ import NIOHTTP1
 ///
 /// A response is either written whole (`send`) or streamed (`start`, `write`,
 /// `finish`). Each streamed write completes once the bytes are handed to the
-/// socket, which gives back-pressure to the producer. When the request did not
+/// socket, which gives back-pressure to the producer. A client that stops
+/// reading would hold that write (and the upstream stream behind it) forever,
+/// so a write still pending after `writeTimeout` closes the connection; the
+/// write then fails and the stream is abandoned. When the request did not
 /// ask for keep-alive the connection is closed after the response.
 final class ResponseWriter: Sendable {
     private let channel: any Channel
     private let keepAlive: Bool
+    private let writeTimeout: TimeAmount?
     private let state = NIOLockedValueBox(State())
 
     private struct State {
         var headSent = false
         var bytesSent = 0
         var firstByteAt: ContinuousClock.Instant?
+        /// Added to the answer's head, whichever way it is sent (CORS).
+        var extraHeaders: [(String, String)] = []
     }
 
-    init(channel: any Channel, keepAlive: Bool) {
+    init(channel: any Channel, keepAlive: Bool, writeTimeout: TimeAmount? = nil) {
         self.channel = channel
         self.keepAlive = keepAlive
+        self.writeTimeout = writeTimeout
     }
 
     /// The event loop of the client's connection.
@@ -76,7 +83,18 @@ final class ResponseWriter: Sendable {
     /// Writes one part of a streamed body and waits until it reached the socket.
     func write(_ part: ByteBuffer) async throws {
         state.withLockedValue { $0.bytesSent += part.readableBytes }
-        try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(part)))
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(part)), promise: written)
+        if let writeTimeout { closeIfStalled(written.futureResult, after: writeTimeout) }
+        try await written.futureResult.get()
+    }
+
+    /// Closes the connection unless `write` completes within `timeout`.
+    /// (`scheduleTask` and `whenComplete` may be called from any thread.)
+    private func closeIfStalled(_ write: EventLoopFuture<Void>, after timeout: TimeAmount) {
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        write.whenComplete { _ in timer.cancel() }
     }
 
     /// Ends a streamed response.
@@ -101,8 +119,15 @@ final class ResponseWriter: Sendable {
         }
     }
 
+    /// Headers every answer on this writer carries, set before the answer starts
+    /// (e.g. `access-control-allow-origin` for an allowed web origin).
+    func addToEveryAnswer(_ headers: [(String, String)]) {
+        state.withLockedValue { $0.extraHeaders += headers }
+    }
+
     private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
         var headers = headers
+        for (name, value) in state.withLockedValue({ $0.extraHeaders }) { headers.replaceOrAdd(name: name, value: value) }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
     }

@@ -17,6 +17,7 @@ final class ProxyPipeline: HTTPResponder {
         var limiter: RateLimiter
         var recorder: UsageRecorder
         var metrics: SluiceMetrics
+        var health: HealthMonitor
         var clock: any WallClock
         var logger: Logger
     }
@@ -25,15 +26,20 @@ final class ProxyPipeline: HTTPResponder {
     let cacheSettings: CacheSettings
     let maxBodyBytes: Int
     private let keyRegistry: NIOLockedValueBox<ClientKeyRegistry>
-    let coalescer = RequestCoalescer<CacheKey, UpstreamAnswer>()
-    let activeRequests = ActiveRequestCounter()
+    private let webAccessPolicy: NIOLockedValueBox<WebAccessPolicy>
+    let coalescer = RequestCoalescer<CacheKey, SharedAnswer>()
+    let inFlight = InFlightRequests()
     private let taskExecutors = EventLoopTaskExecutors()
 
-    init(components: Components, cacheSettings: CacheSettings, maxBodyBytes: Int, keys: ClientKeyRegistry) {
+    init(
+        components: Components, cacheSettings: CacheSettings, maxBodyBytes: Int, keys: ClientKeyRegistry,
+        webAccess: WebAccessPolicy = WebAccessPolicy()
+    ) {
         self.components = components
         self.cacheSettings = cacheSettings
         self.maxBodyBytes = maxBodyBytes
         self.keyRegistry = NIOLockedValueBox(keys)
+        self.webAccessPolicy = NIOLockedValueBox(webAccess)
     }
 
     /// Swaps the accepted client keys (SIGHUP).
@@ -41,14 +47,20 @@ final class ProxyPipeline: HTTPResponder {
         keyRegistry.withLockedValue { $0 = registry }
     }
 
+    /// Swaps the allowed hosts and origins (SIGHUP).
+    func replaceWebAccess(_ policy: WebAccessPolicy) {
+        webAccessPolicy.withLockedValue { $0 = policy }
+    }
+
     var keys: ClientKeyRegistry { keyRegistry.withLockedValue { $0 } }
 
     // MARK: HTTPResponder
 
     func respond(to request: IncomingRequest, writer: ResponseWriter) -> InFlightRequest? {
+        guard admitsWebAccess(request, writer: writer) else { return nil }
         switch request.path {
         case "/healthz":
-            writer.send(status: .ok, headers: Self.jsonHeaders, body: ByteBuffer(string: #"{"status":"ok"}"#))
+            writer.send(status: .ok, headers: Self.jsonHeaders, body: ByteBuffer(string: components.health.healthzBody))
             return nil
         case "/metrics":
             var headers = HTTPHeaders()
@@ -87,11 +99,11 @@ final class ProxyPipeline: HTTPResponder {
                 return nil
             }
         }
-        activeRequests.increment()
+        let requestID = inFlight.begin()
         // A prepared request continues on its connection's event loop (see
         // EventLoopTaskExecutor); a large body is parsed on the shared pool.
         let task = Task(executorPreference: prepared?.taskExecutor) { [self, record, prepared] in
-            defer { activeRequests.decrement() }
+            defer { inFlight.end(requestID) }
             var record = record
             do throws(SluiceError) {
                 let ready: PreparedRequest
@@ -106,18 +118,62 @@ final class ProxyPipeline: HTTPResponder {
             }
             complete(record, method: request.method, writer: writer)
         }
+        inFlight.attach(task, to: requestID)
         return InFlightRequest(task: task)
     }
 
-    func rejectBodyTooLarge(head: HTTPRequestHead, receivedAt: ContinuousClock.Instant, writer: ResponseWriter) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
+    func rejectBodyTooLarge(
+        head: HTTPRequestHead, receivedAt: ContinuousClock.Instant, transport: RequestTransport, writer: ResponseWriter
+    ) {
+        let request = IncomingRequest(head: head, body: ByteBuffer(), receivedAt: receivedAt, transport: transport)
+        guard admitsWebAccess(request, writer: writer) else { return }
         var record = RequestRecord(
             receivedAt: receivedAt, timestamp: components.clock.now(),
-            route: ProxyRoute(path: path)?.recordedName ?? String(path.prefix(64)), requestBytes: 0)
+            route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)), requestBytes: 0)
         record.keyID = keys.authenticate(authorization: head.headers.first(name: "authorization")).keyID ?? "-"
         components.metrics.requestStarted()
         fail(.bodyTooLarge(limitBytes: maxBodyBytes), writer: writer, record: &record)
         complete(record, method: head.method, writer: writer)
+    }
+
+    // MARK: The guard stage
+
+    /// The web access checks on TCP (`WebAccessPolicy`): a foreign `Origin` or
+    /// `Host` is answered 403 here, before anything else, and recorded. An
+    /// allowed origin gets CORS headers on its answer, and its preflight is
+    /// answered here. Returns whether the request goes on.
+    private func admitsWebAccess(_ request: IncomingRequest, writer: ResponseWriter) -> Bool {
+        guard request.transport == .tcp else { return true }
+        let headers = request.head.headers
+        let verdict = webAccessPolicy.withLockedValue { policy in
+            policy.check(host: headers.first(name: "host"), origin: headers.first(name: "origin"),
+                         fetchSite: headers.first(name: "sec-fetch-site"))
+        }
+        switch verdict {
+        case .allowed:
+            return true
+        case .allowedOrigin(let origin):
+            writer.addToEveryAnswer(CORSHeaders.forAnswer(origin: origin))
+            guard request.method == .OPTIONS, headers.contains(name: "access-control-request-method") else { return true }
+            var record = RequestRecord(
+                receivedAt: request.receivedAt, timestamp: components.clock.now(),
+                route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)), requestBytes: 0)
+            components.metrics.requestStarted()
+            record.status = 204
+            writer.send(status: .noContent, headers: HTTPHeaders(CORSHeaders.preflight), body: ByteBuffer())
+            complete(record, method: request.method, writer: writer)
+            return false
+        case .hostNotAllowed, .originNotAllowed:
+            var record = RequestRecord(
+                receivedAt: request.receivedAt, timestamp: components.clock.now(),
+                route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)),
+                requestBytes: request.body.readableBytes)
+            record.keyID = keys.authenticate(authorization: headers.first(name: "authorization")).keyID ?? "-"
+            components.metrics.requestStarted()
+            fail(verdict == .hostNotAllowed ? .hostNotAllowed() : .originNotAllowed(), writer: writer, record: &record)
+            complete(record, method: request.method, writer: writer)
+            return false
+        }
     }
 
     /// Bodies up to this size are parsed on the event loop.
@@ -131,7 +187,7 @@ final class ProxyPipeline: HTTPResponder {
         let body = try readBody(request, route: route, record: &record)
         guard let bearer else { throw .noUpstreamCredential() }
         let directives = CacheDirectives(headerValue: request.head.headers["cache-control"].joined(separator: ","))
-        let cacheKey = cacheKey(route: route, body: body, keyID: record.keyID, directives: directives)
+        let cacheKey = cacheKey(route: route, query: request.query, body: body, keyID: record.keyID, directives: directives)
         var hit: CachedResponse?
         if let cacheKey, !directives.skipsLookup {
             hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge)
@@ -150,28 +206,58 @@ final class ProxyPipeline: HTTPResponder {
         case .refused(let retryAfterSeconds, let headers):
             components.metrics.recordRateLimited(keyID: record.keyID)
             fail(.rateLimited(retryAfterSeconds: retryAfterSeconds, headers: headers.fields), writer: writer, record: &record)
+        case .tooLarge:
+            return false  // not reachable for a hit, which asks for no tokens
         }
         return true
     }
 
-    /// The asynchronous stages: rate limit, coalesce, forward, store.
+    /// The asynchronous stages: admit, coalesce, forward, store, settle.
     private func proxy(
         _ request: IncomingRequest, prepared: PreparedRequest, writer: ResponseWriter, record: inout RequestRecord
     ) async throws(SluiceError) {
-        let (route, body, directives, cacheKey) = (prepared.route, prepared.body, prepared.directives, prepared.cacheKey)
         if let hit = prepared.hit {
+            // A hit reserves no tokens, so it has nothing to settle.
             let limitHeaders = try await admit(keyID: record.keyID, estimatedTokens: 0, record: &record).headers
             serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
             return
         }
-
-        let estimate = TokenEstimator.estimate(body: Array(request.body.readableBytesView), maxTokens: body.summary.maxTokens)
+        let estimate = TokenEstimator.estimate(body: Array(request.body.readableBytesView), maxTokens: prepared.body.summary.maxTokens)
         let admission = try await admit(keyID: record.keyID, estimatedTokens: estimate, record: &record)
+        let forwarded = await forward(request, prepared: prepared, admission: admission, writer: writer, record: &record)
+        // The one place a reservation is settled, whatever happened upstream.
+        components.limiter.settle(admission.reservation, actualTokens: record.tokensSpentUpstream(estimate: estimate))
+        let limitHeaders = components.limiter.headers(for: record.keyID).fields
+        switch forwarded {
+        case .success(.answer(let answer)):
+            sendAnswer(answer, limitHeaders: limitHeaders, writer: writer, record: &record)
+        case .success(.storedMeanwhile(let hit)):
+            serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
+        case .success(.relayed):
+            break
+        case .failure(let error):
+            throw error
+        }
+    }
+
+    /// What forwarding an admitted request led to.
+    private enum Forwarded {
+        /// A whole answer, to send now (after settlement, so its limit headers are current).
+        case answer(UpstreamAnswer)
+        /// An identical request, ahead in the `max_wait` queue, stored its answer meanwhile.
+        case storedMeanwhile(CachedResponse)
+        /// Already relayed to the client as it arrived (a stream).
+        case relayed
+    }
+
+    /// Coalesces, forwards and stores; never settles (see `proxy`).
+    private func forward(
+        _ request: IncomingRequest, prepared: PreparedRequest, admission: Admission,
+        writer: ResponseWriter, record: inout RequestRecord
+    ) async -> Result<Forwarded, SluiceError> {
+        let (route, body, directives, cacheKey) = (prepared.route, prepared.body, prepared.directives, prepared.cacheKey)
         if let cacheKey, !directives.skipsLookup, let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge) {
-            // Queued by `max_wait` behind an identical request that has stored its answer meanwhile.
-            components.limiter.settle(admission.reservation, actualTokens: 0)
-            serveHit(hit, limitHeaders: components.limiter.headers(for: record.keyID).fields, writer: writer, record: &record)
-            return
+            return .success(.storedMeanwhile(hit))
         }
         let upstreamRequest = UpstreamRequest(
             method: request.method,
@@ -181,23 +267,32 @@ final class ProxyPipeline: HTTPResponder {
             bearer: prepared.bearer
         )
         record.cacheOutcome = cacheKey == nil || directives.skipsLookup ? .bypass : .miss
-        if body.summary.stream {
-            defer { components.limiter.settle(admission.reservation, actualTokens: record.usage?.totalTokens ?? estimate) }
-            try await forwardStreaming(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
-            return
-        }
-        let answer: UpstreamAnswer
-        do {
-            answer = try await fetchAnswer(
+        do throws(SluiceError) {
+            guard let cacheKey, !body.summary.stream else {
+                // Not stored, so never held: relayed as it arrives.
+                try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
+                return .success(.relayed)
+            }
+            let fetched = try await fetchAnswer(
                 upstreamRequest, cacheKey: cacheKey, directives: directives, body: body,
                 taskExecutor: prepared.taskExecutor, record: &record)
+            switch fetched {
+            case .whole(let answer):
+                record.status = Int(answer.status.code)
+                return .success(.answer(answer))
+            case .oversized(let shared):
+                // Too large to store or share: one request relays it, the others ask upstream themselves.
+                record.cacheOutcome = .miss
+                if let stream = shared.claim() {
+                    await relay(stream, limitHeaders: admission.headers, writer: writer, record: &record)
+                } else {
+                    try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
+                }
+                return .success(.relayed)
+            }
         } catch {
-            components.limiter.settle(admission.reservation, actualTokens: 0)
-            throw error
+            return .failure(error)
         }
-        let spent = record.cacheOutcome == .coalesced ? 0 : (record.usage?.totalTokens ?? estimate)
-        components.limiter.settle(admission.reservation, actualTokens: spent)
-        sendAnswer(answer, limitHeaders: admission.headers, writer: writer, record: &record)
     }
 
     /// Which client this is, and which bearer goes upstream for it.
@@ -236,10 +331,14 @@ final class ProxyPipeline: HTTPResponder {
         return ParsedBody(document: document, summary: summary)
     }
 
-    private func cacheKey(route: ProxyRoute, body: ParsedBody, keyID: String, directives: CacheDirectives) -> CacheKey? {
+    /// The query string is part of the key (it goes upstream too); a request
+    /// without one keeps the key it always had.
+    private func cacheKey(
+        route: ProxyRoute, query: Substring, body: ParsedBody, keyID: String, directives: CacheDirectives
+    ) -> CacheKey? {
         guard route.isCacheable, !body.summary.stream, !directives.noStore, let document = body.document else { return nil }
         let scope = cacheSettings.scope == .shared ? nil : keyID
-        return CacheKey(route: route.recordedName, scope: scope, canonicalBody: CacheableBody.canonicalBytes(of: document))
+        return CacheKey(route: route.recordedName + query, scope: scope, canonicalBody: CacheableBody.canonicalBytes(of: document))
     }
 
     /// Spends from the key's buckets, or refuses with 429.
@@ -250,56 +349,64 @@ final class ProxyPipeline: HTTPResponder {
         case .refused(let retryAfterSeconds, let headers):
             components.metrics.recordRateLimited(keyID: keyID)
             throw .rateLimited(retryAfterSeconds: retryAfterSeconds, headers: headers.fields)
+        case .tooLarge(let estimate, let capacity, let headers):
+            components.metrics.recordRateLimited(keyID: keyID)
+            var error = SluiceError.tokensExceedBucket(estimate: estimate, capacity: capacity)
+            error.headers = headers.fields
+            throw error
         }
     }
 
-    /// A non-streaming answer: shared with identical requests in flight and stored when cacheable.
+    /// A cacheable answer: shared with identical requests in flight and stored
+    /// when it is a 200 of at most `maxStoredAnswerBytes`.
     private func fetchAnswer(
-        _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey?, directives: CacheDirectives,
+        _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey, directives: CacheDirectives,
         body: ParsedBody, taskExecutor: (any TaskExecutor)?, record: inout RequestRecord
-    ) async throws(SluiceError) -> UpstreamAnswer {
-        guard let cacheKey else {
-            let answer = try await components.upstream.fetch(upstreamRequest)
-            components.metrics.recordUpstream(duration: answer.duration)
-            record.upstreamDuration = answer.duration
-            record.usage = answer.usage
-            return answer
-        }
+    ) async throws(SluiceError) -> SharedAnswer {
         let entryTemplate = CacheEntryTemplate(
             key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
             ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.inSeconds)
-        let fill: @Sendable () async -> Result<UpstreamAnswer, SluiceError> = { [components] in
+        let fill: @Sendable () async -> Result<SharedAnswer, SluiceError> = { [components] in
             do throws(SluiceError) {
-                let answer = try await components.upstream.fetch(upstreamRequest)
-                components.metrics.recordUpstream(duration: answer.duration)
-                if answer.status == .ok {
-                    components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
+                switch try await components.upstream.fetch(upstreamRequest, upTo: Self.maxStoredAnswerBytes) {
+                case .whole(let answer):
+                    components.metrics.recordUpstream(duration: answer.duration)
+                    if answer.status == .ok {
+                        components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
+                    }
+                    return .success(.whole(answer))
+                case .oversized(let stream):
+                    return .success(.oversized(OversizedAnswer(stream)))
                 }
-                return .success(answer)
             } catch {
                 return .failure(error)
             }
         }
         if directives.noCache {
             // Skip the lookup but store the fresh answer; not shared with others.
-            let answer = try await fill().get()
-            record.upstreamDuration = answer.duration
-            record.usage = answer.usage
-            return answer
+            let shared = try await fill().get()
+            if case .whole(let answer) = shared {
+                record.upstreamDuration = answer.duration
+                record.usage = answer.usage
+            }
+            return shared
         }
         let (outcome, role) = await coalescer.run(key: cacheKey, executorPreference: taskExecutor, work: fill)
-        let answer = try outcome.get()
-        let usage = answer.usage
+        let shared = try outcome.get()
+        guard case .whole(let answer) = shared else { return shared }
         if role == .leader {
             record.cacheOutcome = .miss
             record.upstreamDuration = answer.duration
-            record.usage = usage
+            record.usage = answer.usage
         } else {
             record.cacheOutcome = .coalesced
-            record.saved = usage
+            record.saved = answer.usage
         }
-        return answer
+        return shared
     }
+
+    /// Answers larger than this are relayed as they arrive and not stored.
+    static let maxStoredAnswerBytes = 8 << 20
 
     // MARK: Answers
 
@@ -336,6 +443,8 @@ final class ProxyPipeline: HTTPResponder {
 
     /// Answers with Sluice's own error, or cuts the connection when an answer had already begun.
     private func fail(_ error: SluiceError, writer: ResponseWriter, record: inout RequestRecord) {
+        // A request cut by the shutdown timeout sees its task cancelled, as if its client had left.
+        let error = error == .clientClosed ? closedReason : error
         record.status = error.status
         record.errorCode = error.code
         if !writer.headSent {
@@ -385,6 +494,13 @@ struct ParsedBody: Sendable {
     var summary: RequestSummary
 }
 
+/// What one upstream call gives the identical requests that share it.
+enum SharedAnswer: Sendable {
+    case whole(UpstreamAnswer)
+    /// Past `ProxyPipeline.maxStoredAnswerBytes`: see `OversizedAnswer`.
+    case oversized(OversizedAnswer)
+}
+
 /// A request let through by the rate limiter, with the headers to answer with.
 struct Admission: Sendable {
     var reservation: RateLimitReservation
@@ -408,7 +524,62 @@ struct CacheEntryTemplate: Sendable {
     }
 }
 
-/// Counts requests being answered, so shutdown can wait for them.
+/// The requests being answered, so that shutdown can wait for them and, at
+/// the shutdown timeout, cut those still running: their tasks are cancelled,
+/// they answer 503 (or cut a stream) and still record their usage rows.
+final class InFlightRequests: Sendable {
+    private struct State {
+        var nextID = 0
+        var running: [Int: Task<Void, Never>] = [:]
+        /// Begun but not yet attached to their task.
+        var starting: Set<Int> = []
+        var cutting = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Counts a request in before its task exists.
+    func begin() -> Int {
+        state.withLockedValue { state in
+            state.nextID += 1
+            state.starting.insert(state.nextID)
+            return state.nextID
+        }
+    }
+
+    /// The task answering request `id`; ignored when it has already ended.
+    func attach(_ task: Task<Void, Never>, to id: Int) {
+        let cancelNow = state.withLockedValue { state -> Bool in
+            guard state.starting.remove(id) != nil else { return false }
+            state.running[id] = task
+            return state.cutting
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func end(_ id: Int) {
+        state.withLockedValue { state in
+            state.starting.remove(id)
+            state.running[id] = nil
+        }
+    }
+
+    var count: Int { state.withLockedValue { $0.running.count + $0.starting.count } }
+
+    /// Whether `cutAll` was called: a cancelled request then answers "shutting down".
+    var isCutting: Bool { state.withLockedValue { $0.cutting } }
+
+    /// Cancels every request still running, and any that attaches later.
+    func cutAll() {
+        let tasks = state.withLockedValue { state in
+            state.cutting = true
+            return Array(state.running.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+}
+
+/// Counts things that must end before shutdown goes on (listeners closing).
 final class ActiveRequestCounter: Sendable {
     private let count = NIOLockedValueBox(0)
 

@@ -24,6 +24,16 @@ struct RequestRecord: Sendable {
         self.requestBytes = requestBytes
     }
 
+    /// The model tokens this request spent upstream, to settle its reservation:
+    /// what the answer's `usage` says; nothing for an error answer, a failed
+    /// call or a shared (coalesced) answer; the estimate for a successful
+    /// answer that reports no usage (a stream without `include_usage`).
+    func tokensSpentUpstream(estimate: Int) -> Int {
+        guard cacheOutcome == .miss || cacheOutcome == .bypass else { return 0 }
+        if let usage { return max(0, usage.totalTokens) }
+        return (200..<300).contains(status) && errorCode == nil ? estimate : 0
+    }
+
     func row(firstByteAt: ContinuousClock.Instant?, finishedAt: ContinuousClock.Instant, responseBytes: Int) -> UsageRecord {
         UsageRecord(
             timestamp: timestamp, keyID: keyID, model: model, route: route, streaming: streaming,

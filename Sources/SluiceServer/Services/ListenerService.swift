@@ -4,13 +4,16 @@ import ServiceLifecycle
 
 /// Serves on all bound listeners until graceful shutdown, then drains them
 /// together: stop accepting, let in-flight requests finish (bounded by the
-/// drain timeout), close what is left, remove the socket files it created.
+/// shutdown timeout), cut those still running and give them a moment to record
+/// their usage rows, close what is left, remove the socket files it created.
 ///
 /// One service for all listeners, so they stop at the same moment.
 struct ListenerService: Service {
     let listeners: [BoundListener]
-    let activeRequests: ActiveRequestCounter
-    let drainTimeout: Duration
+    let inFlight: InFlightRequests
+    let shutdownTimeout: Duration
+    /// How long cut requests get to answer and queue their usage rows.
+    static let bookkeepingGrace = Duration.seconds(5)
     let logger: Logger
     /// Called when the service starts, all services running (e.g. for sd_notify
     /// `READY=1`; the signals are trapped since before binding: `DaemonSignals`).
@@ -23,7 +26,7 @@ struct ListenerService: Service {
         try? await gracefulShutdown()
         onStopping()
         logger.info("shutting down: no new connections, draining requests in flight",
-                    metadata: ["in_flight": "\(activeRequests.value)"])
+                    metadata: ["in_flight": "\(inFlight.count)"])
         await drain()
         for listener in listeners {
             if let path = listener.ownedSocketPath { UnixSocketFile.remove(path: path) }
@@ -32,7 +35,7 @@ struct ListenerService: Service {
     }
 
     private func drain() async {
-        let deadline = ContinuousClock.now + drainTimeout
+        let deadline = ContinuousClock.now + shutdownTimeout
         let openListeners = ActiveRequestCounter()
         for listener in listeners {
             openListeners.increment()
@@ -45,15 +48,24 @@ struct ListenerService: Service {
             try? await Task.sleep(for: .milliseconds(20))
         }
         // Requests whose clients left still finish their bookkeeping.
-        while activeRequests.value > 0, ContinuousClock.now < deadline {
+        while inFlight.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+        }
+        if inFlight.count > 0 {
+            logger.warning("shutdown timeout reached; cutting requests still running",
+                           metadata: ["in_flight": "\(inFlight.count)"])
+            inFlight.cutAll()
+            let graceEnd = ContinuousClock.now + Self.bookkeepingGrace
+            while inFlight.count > 0, ContinuousClock.now < graceEnd {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if inFlight.count > 0 {
+                logger.error("requests did not end after being cut; their usage rows may be missing",
+                             metadata: ["in_flight": "\(inFlight.count)"])
+            }
         }
         for listener in listeners {
             try? await listener.channel.close()
-        }
-        if activeRequests.value > 0 {
-            logger.warning("drain timeout reached; requests still running were cut",
-                           metadata: ["in_flight": "\(activeRequests.value)"])
         }
     }
 }

@@ -3,15 +3,16 @@ import ServiceLifecycle
 import SluiceCore
 import UnixSignals
 
-/// Reloads keys and limits on SIGHUP without a restart.
+/// Reloads keys, limits, web access rules and the upstream credential (its
+/// file is read again: a rotated key or OIDC token) on SIGHUP without a restart.
 ///
 /// Buckets keep their state; a configuration that fails to load is refused
 /// with a logged error and the one in force stays.
 struct ReloadOnHangupService: Service {
     /// SIGHUP, trapped before the listeners are bound (see `DaemonSignals`).
     let hangups: UnixSignalsSequence
-    let reload: @Sendable () throws -> Settings
-    let apply: @Sendable (Settings) -> Void
+    let reload: @Sendable () throws -> Configuration
+    let apply: @Sendable (Configuration) -> Void
     let notifier: SystemdNotifier?
     let logger: Logger
 
@@ -19,10 +20,13 @@ struct ReloadOnHangupService: Service {
         for await _ in hangups.cancelOnGracefulShutdown() {
             _ = notifier?.reloading()
             do {
-                let settings = try reload()
-                apply(settings)
-                logger.info("configuration reloaded: keys and limits applied",
-                            metadata: ["keys": "\(settings.keys.map { String($0.count) } ?? "pass-through")"])
+                let configuration = try reload()
+                apply(configuration)
+                logger.info("configuration reloaded: keys, limits, allowed hosts and origins, and the upstream credential applied",
+                            metadata: [
+                                "keys": "\(configuration.settings.keys.map { String($0.count) } ?? "pass-through")",
+                                "credential": "\(configuration.upstream.credential.map { "\($0.source)" } ?? "none")",
+                            ])
                 _ = notifier?.ready(status: "configuration reloaded")
             } catch {
                 logger.error("configuration reload refused; the previous one stays in force", metadata: ["error": "\(error)"])

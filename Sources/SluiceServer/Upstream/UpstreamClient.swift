@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SluiceCore
@@ -26,16 +27,24 @@ struct UpstreamAnswer: Sendable {
     var usage: TokenUsage?
 }
 
+/// What `UpstreamClient.fetch` read.
+enum UpstreamFetch {
+    /// The whole answer, within the limit.
+    case whole(UpstreamAnswer)
+    /// Past the limit: what was read so far and the rest, to relay.
+    case oversized(UpstreamBodyStream)
+}
+
 /// The one connection pool to the gateway (HTTP/1.1 keep-alive, HTTP/2 over TLS).
 final class UpstreamClient: Sendable {
     private let client: HTTPClient
     private let baseURL: String
     private let timeout: Duration
-    let identity: UpstreamIdentity
-    /// Largest upstream answer read whole (non-streaming); larger ones fail with 502.
-    static let maxBufferedAnswerBytes = 256 * 1024 * 1024
+    private let currentIdentity: NIOLockedValueBox<UpstreamIdentity>
+    /// Told when connections fail (502 unreachable) and when answers come again.
+    private let health: HealthMonitor?
 
-    init(eventLoopGroup: any EventLoopGroup, baseURL: String, timeout: Duration, identity: UpstreamIdentity) {
+    init(eventLoopGroup: any EventLoopGroup, baseURL: String, timeout: Duration, identity: UpstreamIdentity, health: HealthMonitor? = nil) {
         var configuration = HTTPClient.Configuration()
         // AsyncHTTPClient retries a refused connection until the connect timeout:
         // keep it short so an unreachable upstream is a prompt 502.
@@ -47,7 +56,16 @@ final class UpstreamClient: Sendable {
         self.client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
         self.baseURL = baseURL
         self.timeout = timeout
-        self.identity = identity
+        self.currentIdentity = NIOLockedValueBox(identity)
+        self.health = health
+    }
+
+    /// The daemon's credential and attribution as they stand now.
+    var identity: UpstreamIdentity { currentIdentity.withLockedValue { $0 } }
+
+    /// Uses a re-read credential from now on (SIGHUP: a rotated key or OIDC token).
+    func replaceIdentity(_ identity: UpstreamIdentity) {
+        currentIdentity.withLockedValue { $0 = identity }
     }
 
     func shutdown() async {
@@ -63,6 +81,7 @@ final class UpstreamClient: Sendable {
         if let bearer = request.bearer {
             outgoing.headers.replaceOrAdd(name: "authorization", value: "Bearer \(bearer)")
         }
+        let identity = self.identity
         if let siteURL = identity.attribution.siteURL, !outgoing.headers.contains(name: "http-referer") {
             outgoing.headers.add(name: "http-referer", value: siteURL)
         }
@@ -75,24 +94,44 @@ final class UpstreamClient: Sendable {
         do {
             // The read timeout bounds silence between bytes; the overall deadline is generous so
             // that a long stream that keeps sending is never cut.
-            return try await client.execute(outgoing, timeout: .hours(24))
+            let response = try await client.execute(outgoing, timeout: .hours(24))
+            health?.upstreamSucceeded()
+            return response
         } catch {
-            throw mapError(error)
+            let mapped = mapError(error)
+            if mapped.code == "upstream_unreachable" { health?.upstreamFailed(mapped.message) }
+            throw mapped
         }
     }
 
-    /// Sends a request and reads the whole answer.
-    func fetch(_ request: UpstreamRequest) async throws(SluiceError) -> UpstreamAnswer {
+    /// Sends a request and reads the answer whole if it is at most `limit`
+    /// bytes; a larger one comes back part-read, to be relayed as it arrives.
+    /// Usage is scanned as the bytes arrive, never parsed into a tree.
+    func fetch(_ request: UpstreamRequest, upTo limit: Int) async throws(SluiceError) -> UpstreamFetch {
         let started = ContinuousClock.now
         let response = try await send(request)
+        var iterator = response.body.makeAsyncIterator()
+        var scanner = AnswerUsageScanner(contentType: response.headers.first(name: "content-type"))
+        var body = ByteBuffer()
         do {
-            let body = try await response.body.collect(upTo: Self.maxBufferedAnswerBytes)
-            return UpstreamAnswer(
-                status: response.status, headers: response.headers, body: body, duration: .now - started,
-                usage: TokenUsage(responseBody: Array(body.readableBytesView)))
+            while var chunk = try await iterator.next() {
+                scanner.consume(chunk)
+                if body.readableBytes + chunk.readableBytes > limit {
+                    body.writeBuffer(&chunk)
+                    return .oversized(UpstreamBodyStream(
+                        response: response, started: started, prefix: body, iterator: iterator, usageScanner: scanner))
+                }
+                if body.readableBytes == 0 {
+                    body = chunk
+                } else {
+                    body.writeBuffer(&chunk)
+                }
+            }
         } catch {
             throw mapError(error)
         }
+        return .whole(UpstreamAnswer(
+            status: response.status, headers: response.headers, body: body, duration: .now - started, usage: scanner.usage))
     }
 
     /// Turns a transport failure into the answer the client gets (502 or 504).
@@ -115,9 +154,6 @@ final class UpstreamClient: Sendable {
                 return .upstreamUnreachable(String(describing: clientError))
             }
         }
-        if error is NIOTooManyBytesError {
-            return .upstreamUnreachable("the answer was larger than \(Self.maxBufferedAnswerBytes) bytes")
-        }
         return .upstreamUnreachable(Self.describe(error))
     }
 
@@ -130,8 +166,16 @@ final class UpstreamClient: Sendable {
 }
 
 extension TimeAmount {
+    /// Saturates at about 292 years rather than trapping on overflow (settings
+    /// are bounded well below that; this is the last line of defence).
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else {
+            self = .nanoseconds(seconds < 0 ? .min : .max)
+            return
+        }
+        let (total, sumOverflow) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        self = .nanoseconds(sumOverflow ? (seconds < 0 ? .min : .max) : total)
     }
 }

@@ -31,7 +31,9 @@ public final class SluiceDatabase: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                // Private to the daemon's user: the database holds answers and usage.
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw SluiceStoreError.cannotOpen(path: path, reason: "cannot create folder \(folder)")
             }

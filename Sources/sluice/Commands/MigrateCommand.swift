@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SluiceStore
 
 /// `sluice migrate`: brings the database schema up to date (`serve` also does this at start).
@@ -12,6 +13,7 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
+        umask(0o077)  // a new database file is private to its user, as `serve` makes it
         let path = try options.resolveSettings().databasePath
         let database = try SluiceDatabase.open(path: path)
         if database.migrationsAppliedAtOpen.isEmpty {

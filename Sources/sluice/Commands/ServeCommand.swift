@@ -9,12 +9,15 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the daemon in the foreground.",
-        discussion: "Listens on TCP and on a Unix socket, answers repeats from the cache, applies rate limits, and forwards the rest to the upstream gateway. SIGTERM/SIGINT stop it gracefully; SIGHUP reloads keys and limits."
+        discussion: "Listens on TCP and on a Unix socket, answers repeats from the cache, applies rate limits, and forwards the rest to the upstream gateway. SIGTERM/SIGINT stop it gracefully; SIGHUP reloads keys, limits and the upstream credential file."
     )
 
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
+        // What the daemon creates (state folder, database, its log) holds answers
+        // and usage: private to its user. The socket's mode is set explicitly.
+        umask(0o077)
         let configuration = try options.loadConfiguration()
         let settings = configuration.settings
         let logger = LogSetup.bootstrap(level: settings.logLevel, format: settings.logFormat)
@@ -26,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
         daemonOptions.notifier = SystemdNotifier(environment: environment)
         daemonOptions.watchdog = WatchdogService(environment: environment)
         let options = self.options
-        daemonOptions.reloadSettings = { try options.loadConfiguration().settings }
+        daemonOptions.reloadConfiguration = { try options.loadConfiguration() }
         if configuration.upstream.credential == nil {
             logger.notice("no upstream credential: requests without their own bearer will be refused (set VERCEL_AI_GATEWAY_API_KEY)")
         } else if let credential = configuration.upstream.credential {

@@ -13,6 +13,8 @@ struct DaemonLaunch: Sendable {
     var unix = true
     /// The socket file; by default `<name>.sock` in the test's folder.
     var socketPath: String?
+    /// The database file; by default `<name>.db` in the test's folder.
+    var databasePath: String?
     /// More flags, e.g. `["--max-body", "1KiB"]`.
     var arguments: [String] = []
     /// More environment, e.g. `VERCEL_APP_NAME`.

@@ -22,7 +22,7 @@ final class DaemonProcess: @unchecked Sendable {
         self.launch = launch
         tcpPort = launch.tcp ? try launch.tcpPort ?? FreePort.make() : nil
         socketPath = launch.unix ? (launch.socketPath ?? directory.file("\(launch.name).sock")) : nil
-        databasePath = directory.file("\(launch.name).db")
+        databasePath = launch.databasePath ?? directory.file("\(launch.name).db")
         standardOutputPath = directory.file("\(launch.name).stdout")
         standardErrorPath = directory.file("\(launch.name).stderr")
 

@@ -51,13 +51,12 @@ final class InProcessDaemon: Sendable {
     ) async throws -> InProcessDaemon {
         let settings = Settings(
             tcp: HostAndPort(host: "127.0.0.1", port: 0), unixSocketPath: nil,
-            databasePath: databasePath, upstream: upstream, cache: cache)
+            databasePath: databasePath, upstream: upstream, cache: cache, shutdownTimeout: .seconds(2))
         var options = DaemonOptions(
             settings: settings,
             identity: UpstreamIdentity(credential: UpstreamCredential(secret: upstreamKey, source: .apiKeyVariable)))
         options.clock = clock
         options.handleSignals = false
-        options.drainTimeout = .seconds(2)
 
         var logger = Logger(label: "sluice-in-process")
         logger.logLevel = .warning
