@@ -5,6 +5,9 @@ struct FakeGatewayBehavior: Sendable {
     var streamChunkCount = 3
     /// Pause before each content chunk after the first.
     var streamChunkDelay: Duration = .zero
+    /// Bytes of SSE comment (`: xxx…`) sent after each content chunk, for a
+    /// large stream (a client that stops reading then fills the socket buffers).
+    var streamChunkPadding = 0
     /// A fault applied to every request, whatever its model says.
     var fault: FakeGatewayFault?
     /// The usage every answer reports.

@@ -90,9 +90,12 @@ struct FakeGatewayResponder: HTTPResponder {
                         try await Task.sleep(for: behavior.streamChunkDelay)
                     }
                     let isLast = index == count - 1
-                    let chunk = FakeGatewayPayloads.streamChunk(
+                    var chunk = FakeGatewayPayloads.streamChunk(
                         model: model, index: index, isLast: isLast, usage: includeUsage ? behavior.usage : nil
                     )
+                    if behavior.streamChunkPadding > 0 {
+                        chunk += Data(": ".utf8) + Data(repeating: UInt8(ascii: "x"), count: behavior.streamChunkPadding) + Data("\n\n".utf8)
+                    }
                     try await writer.write(ByteBuffer(bytes: chunk))
                     sent += chunk
                 }
