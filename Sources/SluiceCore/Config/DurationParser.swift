@@ -6,9 +6,10 @@ public enum DurationParser {
         if trimmed == "0" { return .zero }
         let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
         let unit = trimmed.dropFirst(digits.count)
-        guard !digits.isEmpty, let amount = Int64(digits), let scale = DurationUnit(rawValue: String(unit)) else {
+        guard !digits.isEmpty, let scale = DurationUnit(rawValue: String(unit)) else {
             throw notADuration(text)
         }
+        guard let amount = Int64(digits) else { throw ConfigError("\(ConfigError.quoted(text)) is too long a duration") }
         let (value, overflow) = amount.multipliedReportingOverflow(by: scale.factor)
         guard !overflow else { throw ConfigError("\(ConfigError.quoted(text)) is too long a duration") }
         return scale == .milliseconds ? .milliseconds(value) : .seconds(value)

@@ -50,7 +50,7 @@ enum LimitsParser {
     }
 
     /// A key id is a configured key name or 12 hex digits of a key's SHA-256.
-    private static func checkedKeyID(_ id: String, at entry: ConfigNode, keyNames: Set<String>?) throws(ConfigError) -> String {
+    static func checkedKeyID(_ id: String, at entry: ConfigNode, keyNames: Set<String>?) throws(ConfigError) -> String {
         if let keyNames, keyNames.contains(id) { return id }
         if id.count == ClientKeyEntry.hashedKeyIDLength, id.isHexDigits { return id.lowercased() }
         if keyNames != nil {
@@ -62,7 +62,8 @@ enum LimitsParser {
     /// A non-negative number; YAML-style `200_000` is accepted.
     private static func rate(_ text: String) throws(ConfigError) -> Double {
         let digits = String(text.trimmingWhitespace.filter { $0 != "_" })
-        guard let value = Double(digits), value.isFinite, !digits.contains(where: \.isLetter) else {
+        // Digits, a point and an exponent (`2e5`); not `inf` or `nan`.
+        guard let value = Double(digits), value.isFinite, !digits.contains(where: { $0.isLetter && $0 != "e" && $0 != "E" }) else {
             throw ConfigError("\(ConfigError.quoted(text)) is not a number")
         }
         guard value >= 0 else { throw ConfigError("\(ConfigError.quoted(text)) must not be negative") }

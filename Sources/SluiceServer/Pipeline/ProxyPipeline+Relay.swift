@@ -43,7 +43,8 @@ extension ProxyPipeline {
                 chunk = try await stream.next()
             } catch {
                 // The upstream failed mid-answer: the head is out, so cut the connection.
-                record.errorCode = components.upstream.mapError(error).code
+                let mapped = components.upstream.mapError(error)
+                record.errorCode = (mapped == .clientClosed ? closedReason : mapped).code
                 record.usage = stream.usageScanner.usage
                 writer.abort()
                 return

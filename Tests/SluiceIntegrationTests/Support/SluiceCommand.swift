@@ -5,6 +5,8 @@ struct CommandResult: Sendable {
     var exitCode: Int32
     var standardOutput: String
     var standardError: String
+    /// Whether the process was killed by a signal (a trap) instead of exiting.
+    var killedBySignal = false
 }
 
 /// Runs a `sluice` subcommand (`stats`, `cache stats`, `config check`, …) to the end.
@@ -53,7 +55,8 @@ enum SluiceCommand {
         return CommandResult(
             exitCode: process.terminationStatus,
             standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "",
+            killedBySignal: process.terminationReason == .uncaughtSignal
         )
     }
 }
