@@ -7,6 +7,7 @@ public struct ConfigFile: Sendable, Equatable {
     /// `nil` when the file has no `keys` list (pass-through mode).
     public var keys: [ClientKeyEntry]?
     public var usage: UsageSettings
+    public var budgets = BudgetSettings()
 
     public init(
         settings: SettingsLayer = SettingsLayer(), cache: CacheSettings = CacheSettings(),

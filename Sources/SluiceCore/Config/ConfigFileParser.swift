@@ -3,12 +3,13 @@ internal import Yams
 /// Walks the YAML tree of a config file against the schema of the contract's
 /// "Settings" section. Unknown keys are errors.
 enum ConfigFileParser {
-    static let topLevelKeys = SettingName.allCases.map(\.rawValue) + ["cache", "limits", "keys", "usage"]
+    static let topLevelKeys = SettingName.allCases.map(\.rawValue) + ["cache", "limits", "keys", "usage", "budgets"]
 
     static func parse(yaml text: String) throws(ConfigError) -> ConfigFile {
         guard let root = try compose(text) else { return ConfigFile() }
         var file = ConfigFile()
         var limitsNode: ConfigNode?
+        var budgetsNode: ConfigNode?
         for (key, node) in try root.entries(allowedKeys: topLevelKeys) where !node.isNull {
             if let setting = SettingName(rawValue: key) {
                 let set = { (text: String) throws(ConfigError) in try file.settings.set(setting, from: text) }
@@ -24,12 +25,16 @@ enum ConfigFileParser {
             case "limits": limitsNode = node
             case "keys": file.keys = try ClientKeysParser.parse(node)
             case "usage": file.usage = try usage(node)
+            case "budgets": budgetsNode = node
             default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }
-        // Limits last: their key ids are checked against the names in `keys`.
+        // Limits and budgets last: their key ids are checked against the names in `keys`.
         if let limitsNode {
             file.limits = try LimitsParser.parse(limitsNode, keyNames: file.keys.map { Set($0.map(\.name)) })
+        }
+        if let budgetsNode {
+            file.budgets = try BudgetsParser.parse(budgetsNode, keyNames: file.keys.map { Set($0.map(\.name)) })
         }
         return file
     }

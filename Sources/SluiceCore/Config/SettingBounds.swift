@@ -17,6 +17,8 @@ public enum SettingBounds {
     public static let burst = 0.0...1e9
     public static let tokensPerMinute = 0.0...1e12
     public static let maxWait = Duration.zero...Duration.seconds(600)
+    /// `usd_per_day` and `usd_per_month`.
+    public static let budgetUSD = 0.0...1e9
     /// Names in `allowed_hosts` or `allowed_origins`.
     public static let listEntries = 0...1_000
 

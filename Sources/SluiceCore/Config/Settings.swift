@@ -32,6 +32,8 @@ public struct Settings: Sendable, Equatable {
     public var shutdownTimeout: Duration
     /// Host names and web origins accepted on TCP (see `WebAccessPolicy`).
     public var webAccess: WebAccessPolicy
+    /// Spend caps per client key id.
+    public var budgets = BudgetSettings()
 
     public init(
         tcp: HostAndPort? = HostAndPort(host: "127.0.0.1", port: 8787),

@@ -50,6 +50,17 @@ public enum SettingsReport {
             lines.append("keys: none".padding(to: 48) + " # pass-through: clients' own bearer keys go upstream")
         }
 
+        lines.append("budgets:")
+        lines.append("  default: \(describe(settings.budgets.default))")
+        if settings.budgets.keys.isEmpty {
+            lines.append("  keys: {}")
+        } else {
+            lines.append("  keys:")
+            for (keyID, budget) in settings.budgets.keys.sorted(by: { $0.key < $1.key }) {
+                lines.append("    \(keyID): \(describe(budget))")
+            }
+        }
+
         lines.append("usage:")
         lines.append("  retention: \(DurationFormatter.format(settings.usage.retention))")
 
@@ -68,6 +79,12 @@ public enum SettingsReport {
 
     private static func list(_ entries: Set<String>) -> String {
         "[" + entries.sorted().joined(separator: ", ") + "]"
+    }
+
+    static func describe(_ budget: Budget) -> String {
+        let day = budget.usdPerDay.map { "usd_per_day: \(DecimalText.plain($0, places: 6))" } ?? "usd_per_day: none"
+        let month = budget.usdPerMonth.map { "usd_per_month: \(DecimalText.plain($0, places: 6))" } ?? "usd_per_month: none"
+        return "{\(day), \(month)}"
     }
 
     static func describe(_ limit: RateLimit) -> String {

@@ -98,7 +98,9 @@ public enum SettingsResolver {
             webAccess: WebAccessPolicy(
                 allowedHosts: first(\.allowedHosts) ?? [], allowedOrigins: first(\.allowedOrigins) ?? [])
         )
-        return Resolution(settings: settings, origins: origins)
+        var resolved = settings
+        resolved.budgets = configFile.budgets
+        return Resolution(settings: resolved, origins: origins)
     }
 
     private static func parse(_ file: FileText?) throws(ConfigError) -> ConfigFile {
