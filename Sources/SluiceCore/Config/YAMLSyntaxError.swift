@@ -13,9 +13,12 @@ enum YAMLSyntaxError {
             return ConfigError("line \(mark.line), column \(mark.column): \(problem) (not valid YAML)")
         case .reader(let problem, _, _, _):
             return ConfigError("\(problem) (not valid YAML text)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map(ConfigError.quoted).joined(separator: ", ")
-            return ConfigError("line \(context.mark.line): the key \(keys) appears more than once in one mapping")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            // Yams lists the keys in no stable order and marks the line of
+            // whichever comes first: sorted and without that line, the message is
+            // the same every time the same file is read (a fuzzing finding).
+            let keys = Set(duplicates).sorted().map(ConfigError.quoted).joined(separator: ", ")
+            return ConfigError("the key \(keys) appears more than once in one mapping")
         case .dataCouldNotBeDecoded:
             return ConfigError("is not UTF-8 text")
         default:

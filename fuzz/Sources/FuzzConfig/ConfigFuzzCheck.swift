@@ -1,0 +1,1 @@
+../../../Tests/SluiceCoreTests/FuzzChecks/ConfigFuzzCheck.swift

@@ -1,0 +1,1 @@
+../../../Tests/SluiceServerTests/FuzzChecks/HTTPFuzzCheck.swift

@@ -1,0 +1,1 @@
+../../../Tests/SluiceCoreTests/FuzzChecks/JSONFuzzCheck.swift
