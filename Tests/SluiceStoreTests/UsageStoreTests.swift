@@ -62,3 +62,24 @@ final class UsageStoreTests: XCTestCase {
         XCTAssertEqual(try database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM usage") }, 0)
     }
 }
+
+final class UsageStoreSpendTests: XCTestCase {
+    func testSpendByKeySumsReportedCostSinceATime() throws {
+        let scratch = try ScratchFolder()
+        let database = try SluiceDatabase.open(path: scratch.file("sluice.db"))
+        let store = UsageStore(database: database)
+        let cost = { (usd: Double?) in TokenUsage(promptTokens: 1, completionTokens: 1, totalTokens: 2, cost: usd) }
+        try store.insert([
+            UsageRows.make(at: 99, key: "web", usage: cost(100)),  // before the window
+            UsageRows.make(at: 100, key: "web", usage: cost(1.5)),
+            UsageRows.make(at: 150, key: "web", usage: cost(0.25)),
+            UsageRows.make(at: 160, key: "web", usage: cost(nil)),  // no cost reported
+            UsageRows.make(at: 170, key: "web", outcome: .hit, saved: cost(9)),  // a hit saved, not spent
+            UsageRows.make(at: 120, key: "batch", usage: cost(2)),
+            UsageRows.make(at: 130, key: "idle", status: 429, outcome: .none),
+        ])
+        XCTAssertEqual(try store.spendByKey(since: 100), ["web": 1.75, "batch": 2])
+        XCTAssertEqual(try store.spendByKey(since: 140), ["web": 0.25])
+        XCTAssertEqual(try store.spendByKey(since: 1000), [:])
+    }
+}

@@ -1,10 +1,12 @@
 extension StatsFormatter {
     /// Aligned columns, a rule, and a totals line; `emptyMessage` when there are no rows.
-    static func table(_ report: StatsReport) -> String {
+    /// With `budgetUse` (grouped by key), two more columns show each key's budget use.
+    static func table(_ report: StatsReport, budgetUse: [String: BudgetUse] = [:]) -> String {
         guard !report.rows.isEmpty else { return emptyMessage + "\n" }
-        let header = [report.grouping.columnTitle] + tableColumnTitles
-        let body = report.rows.map(tableCells)
-        let totals = tableCells(report.totals)
+        let budgets = !budgetUse.isEmpty
+        let header = [report.grouping.columnTitle] + tableColumnTitles + (budgets ? budgetColumnTitles : [])
+        let body = report.rows.map { tableCells($0) + (budgets ? budgetCells($0.group, budgetUse) : []) }
+        let totals = tableCells(report.totals) + (budgets ? ["", ""] : [])
         let all = [header] + body + [totals]
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
 

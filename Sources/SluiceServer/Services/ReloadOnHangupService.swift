@@ -3,10 +3,10 @@ import ServiceLifecycle
 import SluiceCore
 import UnixSignals
 
-/// Reloads keys, limits, web access rules and the upstream credential (its
+/// Reloads keys, limits, budgets, web access rules and the upstream credential (its
 /// file is read again: a rotated key or OIDC token) on SIGHUP without a restart.
 ///
-/// Buckets keep their state; a configuration that fails to load is refused
+/// Buckets and budget spend keep their state; a configuration that fails to load is refused
 /// with a logged error and the one in force stays.
 struct ReloadOnHangupService: Service {
     /// SIGHUP, trapped before the listeners are bound (see `DaemonSignals`).
@@ -22,7 +22,7 @@ struct ReloadOnHangupService: Service {
             do {
                 let configuration = try reload()
                 apply(configuration)
-                logger.info("configuration reloaded: keys, limits, allowed hosts and origins, and the upstream credential applied",
+                logger.info("configuration reloaded: keys, limits, budgets, allowed hosts and origins, and the upstream credential applied",
                             metadata: [
                                 "keys": "\(configuration.settings.keys.map { String($0.count) } ?? "pass-through")",
                                 "credential": "\(configuration.upstream.credential.map { "\($0.source)" } ?? "none")",

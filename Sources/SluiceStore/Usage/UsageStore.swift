@@ -28,6 +28,25 @@ public final class UsageStore: Sendable {
         }
     }
 
+    /// The reported cost (USD) of each key id's rows at or after `since` (unix
+    /// seconds), for seeding budget spend at start; keys without cost are left out.
+    public func spendByKey(since: Double) throws -> [String: Double] {
+        try database.read("usage spend") { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT key_id, SUM(cost) FROM usage
+                WHERE timestamp >= ? AND cost IS NOT NULL
+                GROUP BY key_id
+                """, arguments: [since])
+            var spend: [String: Double] = [:]
+            for row in rows {
+                let keyID: String = row[0]
+                let total: Double? = row[1]
+                if let total, total != 0 { spend[keyID] = total }
+            }
+            return spend
+        }
+    }
+
     static let insertSQL = """
         INSERT INTO usage (
             timestamp, key_id, model, route, streaming, status, cache_outcome,

@@ -17,6 +17,8 @@ struct StatsCommand: ParsableCommand {
             `usage.retention` are pruned by the daemon). Days and hours are UTC.
             Cache hits count requests answered from the cache or shared with an identical \
             request in flight; errors are statuses >= 400 except 429, counted as rate-limited.
+            With --by key and `budgets` in the config, the table also shows each capped \
+            key's spend today and this month (UTC) against its caps (TODAY $/CAP, MONTH $/CAP).
             """
     )
 
@@ -49,9 +51,18 @@ struct StatsCommand: ParsableCommand {
         if let start = query.since, let end = query.until, start >= end {
             throw ValidationError("--since must be before --until")
         }
-        let path = try options.resolveSettings().databasePath
-        let database = try SluiceDatabase.openReadOnly(path: path)
+        let settings = try options.resolveSettings()
+        let database = try SluiceDatabase.openReadOnly(path: settings.databasePath)
         let report = try StatsReporter(database: database).report(query)
-        print(StatsFormatter.render(report, as: format), terminator: "")
+        var budgetUse: [String: BudgetUse] = [:]
+        if grouping == .key, format == .table, !settings.budgets.isEmpty {
+            // Today's and this month's spend (UTC), whatever --since and --until say.
+            let store = UsageStore(database: database)
+            budgetUse = BudgetUse.of(
+                report.rows.map(\.group), budgets: settings.budgets.resolvingKeyIDs(of: settings.keys),
+                daySpend: try store.spendByKey(since: SpendLedger.start(of: .day, at: now)),
+                monthSpend: try store.spendByKey(since: SpendLedger.start(of: .month, at: now)))
+        }
+        print(StatsFormatter.render(report, as: format, budgetUse: budgetUse), terminator: "")
     }
 }
