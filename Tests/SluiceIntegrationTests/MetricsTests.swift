@@ -94,6 +94,70 @@ final class MetricsTests: DaemonTestCase {
         XCTAssertGreaterThan(swept.value("sluice_cache_bytes"), 0)
     }
 
+    /// Every family and its type: a fresh daemon's first scrape has them all,
+    /// so that `rate()` sees the first request.
+    static let families: [(name: String, type: String)] = [
+        ("sluice_requests_total", "counter"), ("sluice_rate_limited_total", "counter"),
+        ("sluice_upstream_duration_seconds", "histogram"), ("sluice_cache_entries", "gauge"),
+        ("sluice_cache_bytes", "gauge"), ("sluice_usage_queue_depth", "gauge"),
+        ("sluice_usage_rows_dropped_total", "counter"), ("sluice_usage_rows_written_total", "counter"),
+        ("sluice_inflight_requests", "gauge"), ("sluice_failures_total", "counter"),
+        ("sluice_tokens_total", "counter"), ("sluice_cost_usd_total", "counter"),
+        ("sluice_saved_tokens_total", "counter"), ("sluice_saved_cost_usd_total", "counter"),
+        ("sluice_budget_refusals_total", "counter"), ("sluice_budget_remaining_usd", "gauge"),
+    ]
+
+    func testFreshDaemonExposesEveryFamilyOnItsFirstScrape() async throws {
+        let daemon = try await startDaemon()
+        let first = try await scrape(daemon)
+
+        for (name, type) in Self.families {
+            XCTAssertEqual(first.types[name], type, name)
+            XCTAssertTrue(first.exposes(name), "\(name) has a series before any request")
+        }
+        for (name, type) in Self.families where type == "counter" {
+            XCTAssertEqual(first.sum(name), 0, name)
+        }
+    }
+
+    func testTokensAndCostByKeyAndModelMoveByTheUpstreamUsage() async throws {
+        let daemon = try await startDaemon()
+        let endpoint = try daemon.endpoint(.tcp)
+        let key = bearer(Self.clientKey)
+        let labels = ["key_id": KeyID.forSecret(Self.clientKey), "model": OpenAIRequests.model]
+        let usage = FakeUsage.standard
+        let before = try await scrape(daemon)
+
+        let miss = try await http.post(chatPath, to: endpoint, headers: key, body: OpenAIRequests.chat("spent"))
+        XCTAssertEqual(miss.header("x-sluice-cache"), "miss")
+        let afterMiss = try await eventuallyScraped(daemon) { $0.sum("sluice_requests_total") == 1 }
+        let hit = try await http.post(chatPath, to: endpoint, headers: key, body: OpenAIRequests.chat("spent"))
+        XCTAssertEqual(hit.header("x-sluice-cache"), "hit")
+        let afterHit = try await eventuallyScraped(daemon) { $0.sum("sluice_requests_total") == 2 }
+
+        func moved(_ name: String, _ extra: [String: String] = [:], from: PrometheusScrape, to: PrometheusScrape) -> Double {
+            let where_ = labels.merging(extra) { $1 }
+            return to.sum(name, where: where_) - from.sum(name, where: where_)
+        }
+        // The miss spent exactly what the gateway reported, and saved nothing.
+        XCTAssertEqual(moved("sluice_tokens_total", ["kind": "prompt"], from: before, to: afterMiss), Double(usage.promptTokens))
+        XCTAssertEqual(moved("sluice_tokens_total", ["kind": "completion"], from: before, to: afterMiss), Double(usage.completionTokens))
+        XCTAssertEqual(moved("sluice_cost_usd_total", from: before, to: afterMiss), usage.cost, accuracy: 1e-12)
+        XCTAssertEqual(moved("sluice_saved_tokens_total", from: before, to: afterMiss), 0)
+        XCTAssertEqual(moved("sluice_saved_cost_usd_total", from: before, to: afterMiss), 0)
+        // The hit spent nothing and saved the same.
+        XCTAssertEqual(moved("sluice_tokens_total", from: afterMiss, to: afterHit), 0)
+        XCTAssertEqual(moved("sluice_cost_usd_total", from: afterMiss, to: afterHit), 0)
+        XCTAssertEqual(moved("sluice_saved_tokens_total", from: afterMiss, to: afterHit), Double(usage.totalTokens))
+        XCTAssertEqual(moved("sluice_saved_cost_usd_total", from: afterMiss, to: afterHit), usage.cost, accuracy: 1e-12)
+        // Nothing was counted under any other key or model.
+        XCTAssertEqual(afterHit.sum("sluice_tokens_total"), Double(usage.totalTokens))
+        XCTAssertEqual(afterHit.sum("sluice_saved_tokens_total"), Double(usage.totalTokens))
+        XCTAssertEqual(afterHit.sum("sluice_budget_refusals_total"), 0)
+        let text = try await http.get("/metrics", to: endpoint).text
+        XCTAssertFalse(text.contains(Self.clientKey), "a client key never becomes a label")
+    }
+
     // MARK: Helpers
 
     private func scrape(_ daemon: DaemonProcess) async throws -> PrometheusScrape {

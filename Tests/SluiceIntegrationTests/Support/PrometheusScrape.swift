@@ -54,6 +54,18 @@ struct PrometheusScrape: Sendable {
         }.values.reduce(0, +)
     }
 
+    /// Every series of `name`, whatever its labels.
+    func series(named name: String) -> [Series: Double] {
+        samples.filter { $0.key.name == name }
+    }
+
+    /// Whether the family `name` is exposed: declared by a `# TYPE` line and
+    /// with at least one sample (`_count` for a histogram).
+    func exposes(_ name: String) -> Bool {
+        guard let type = types[name] else { return false }
+        return !series(named: type == "histogram" ? name + "_count" : name).isEmpty
+    }
+
     /// `name{a="1",b="2"}` split into its name and labels.
     private static func series(_ text: String) throws -> Series {
         guard let open = text.firstIndex(of: "{") else { return Series(name: text, labels: [:]) }
