@@ -151,22 +151,25 @@ final class CacheTests: DaemonTestCase {
         XCTAssertEqual(gateway.recorder.requests.count, 2)
     }
 
-    func testStreamingRequestsAreNeverCached() async throws {
+    func testAStoredStreamServesTheStreamAndThePlainRequest() async throws {
         let endpoint = try await startDaemon().endpoint(.tcp)
         let body = OpenAIRequests.chat("stream me", stream: true)
 
         let first = try await http.stream(chatPath, to: endpoint, body: body)
         let second = try await http.stream(chatPath, to: endpoint, body: body)
 
+        XCTAssertEqual(first.headers.first(name: "x-sluice-cache"), "miss")
+        XCTAssertEqual(second.headers.first(name: "x-sluice-cache"), "hit")
         for streamed in [first, second] {
             XCTAssertEqual(streamed.status, 200)
-            XCTAssertEqual(streamed.headers.first(name: "x-sluice-cache"), "bypass")
             XCTAssertEqual(streamed.events.last, "[DONE]")
         }
-        XCTAssertEqual(gateway.recorder.requests.count, 2)
-        // A later non-streaming twin is not answered from anything the streams left.
+        XCTAssertEqual(gateway.recorder.requests.count, 1)
+        // The plain twin is answered from the same entry, assembled.
         let plain = try await http.post(chatPath, to: endpoint, body: OpenAIRequests.chat("stream me"))
-        XCTAssertEqual(plain.header("x-sluice-cache"), "miss")
+        XCTAssertEqual(plain.header("x-sluice-cache"), "hit")
+        XCTAssertEqual(plain.json?["object"] as? String, "chat.completion")
+        XCTAssertEqual(gateway.recorder.requests.count, 1)
     }
 
     func testEmbeddingsAreCachedLikeChat() async throws {

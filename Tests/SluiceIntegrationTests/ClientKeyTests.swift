@@ -73,7 +73,7 @@ final class ClientKeyTests: DaemonTestCase {
 
         let database = DatabaseFile(path: daemon.databasePath)
         let rows = try database.strings("SELECT key_id || ' ' || status || ' ' || cache_outcome FROM usage ORDER BY id")
-        XCTAssertEqual(rows, ["web 200 miss", "web 200 hit", "batch 200 miss", "batch 200 bypass", "- 401 none"])
+        XCTAssertEqual(rows, ["web 200 miss", "web 200 hit", "batch 200 miss", "batch 200 miss", "- 401 none"])
         let cacheOwners = try database.strings("SELECT DISTINCT key_id FROM cache_entries ORDER BY key_id")
         XCTAssertEqual(cacheOwners, ["batch", "web"])
 

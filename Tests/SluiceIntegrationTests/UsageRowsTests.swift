@@ -225,7 +225,7 @@ extension DaemonTestCase {
         gateway.behavior.usage = KnownMix.laterUsage
 
         var streamed = MixRequest(label: "stream with usage", keyID: "main", model: model, streaming: true,
-                                  outcome: "bypass", spent: .laterChat, callsUpstream: true)
+                                  outcome: "miss", spent: .laterChat, callsUpstream: true)
         try await stream(streamed, headers: main, body: OpenAIRequests.chat("stream one", stream: true, includeUsage: true))
         streamed.label = "stream without usage"
         streamed.spent = nil

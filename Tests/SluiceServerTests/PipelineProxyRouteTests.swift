@@ -21,6 +21,7 @@ final class ProxyRouteTests: XCTestCase {
 
     func testAnyOtherV1PathIsOther() {
         XCTAssertEqual(route("/v1/anything"), .other("/anything"))
+        XCTAssertEqual(route("/v1/messages/count_tokens"), .other("/messages/count_tokens"))
         XCTAssertEqual(route("/v1/models/openai/gpt-5"), .other("/models/openai/gpt-5"))
         XCTAssertEqual(route("/v1/chat/completions/"), .other("/chat/completions/"))
         XCTAssertEqual(route("/v1/generation"), .other("/generation"))
@@ -47,9 +48,18 @@ final class ProxyRouteTests: XCTestCase {
         XCTAssertEqual(route("/chat/completions")?.metricLabel, "/v1/chat/completions")
     }
 
-    func testOnlyChatAndEmbeddingsNeedJSONAndMayBeCached() {
-        XCTAssertEqual([ProxyRoute.chatCompletions, .embeddings, .models, .other("/x")].map(\.isCacheable), [true, true, false, false])
-        XCTAssertEqual([ProxyRoute.chatCompletions, .embeddings, .models, .other("/x")].map(\.requiresJSONBody), [true, true, false, false])
+    func testTheModelAPIsNeedJSONAndMayBeCached() {
+        let routes: [ProxyRoute] = [.chatCompletions, .embeddings, .responses, .completions, .messages, .models, .other("/x")]
+        XCTAssertEqual(routes.map(\.isCacheable), [true, true, true, true, true, false, false])
+        XCTAssertEqual(routes.map(\.requiresJSONBody), [true, true, true, true, true, false, false])
+    }
+
+    func testNamesResponsesCompletionsAndMessages() {
+        XCTAssertEqual(route("/v1/responses"), .responses)
+        XCTAssertEqual(route("/v1/completions"), .completions)
+        XCTAssertEqual(route("/v1/messages"), .messages)
+        XCTAssertEqual(route("/v1/messages")?.upstreamPath, "/messages")
+        XCTAssertEqual(route("/v1/responses/resp_123"), .other("/responses/resp_123"), "retrieving a response is forwarded")
     }
 
     func testAcceptedMethods() {
@@ -57,10 +67,14 @@ final class ProxyRouteTests: XCTestCase {
         XCTAssertFalse(ProxyRoute.chatCompletions.accepts(.GET))
         XCTAssertTrue(ProxyRoute.embeddings.accepts(.POST))
         XCTAssertFalse(ProxyRoute.embeddings.accepts(.PUT))
+        for route in [ProxyRoute.responses, .completions, .messages] {
+            XCTAssertTrue(route.accepts(.POST))
+            XCTAssertFalse(route.accepts(.GET))
+        }
         XCTAssertTrue(ProxyRoute.models.accepts(.GET))
         XCTAssertFalse(ProxyRoute.models.accepts(.POST))
         for method in [HTTPMethod.GET, .POST, .PUT, .DELETE, .PATCH] {
-            XCTAssertTrue(ProxyRoute.other("/responses").accepts(method), "\(method)")
+            XCTAssertTrue(ProxyRoute.other("/credits").accepts(method), "\(method)")
         }
     }
 }

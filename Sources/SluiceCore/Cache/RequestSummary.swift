@@ -38,12 +38,19 @@ public struct RequestSummary: Sendable, Equatable {
 /// so when that one is `false` every `stream` member goes: dropping only the
 /// `false` ones would leave `{"stream":true,"stream":false}`, a request that
 /// does not stream, with the cache key of `{"stream":true}`.
+///
+/// `excluded` names further top-level members that do not change the answer
+/// (`LLMAPI.membersOutsideKey`: for chat, `stream` and `stream_options`).
 public enum CacheableBody {
-    public static func canonicalBytes(of body: JSONValue) -> [UInt8] {
-        guard case .object(let members) = body, body["stream"] == .bool(false) else {
+    public static func canonicalBytes(of body: JSONValue, excluding excluded: Set<String> = []) -> [UInt8] {
+        guard case .object(let members) = body else { return CanonicalJSON.encode(body) }
+        let dropsStream = body["stream"] == .bool(false)
+        guard dropsStream || members.contains(where: { excluded.contains($0.name) }) else {
             return CanonicalJSON.encode(body)
         }
-        let kept = members.filter { !$0.name.utf8.elementsEqual("stream".utf8) }
+        let kept = members.filter { member in
+            !(dropsStream && member.name.utf8.elementsEqual("stream".utf8)) && !excluded.contains(member.name)
+        }
         return CanonicalJSON.encode(.object(kept))
     }
 }

@@ -23,16 +23,29 @@ public struct ClientKeyRegistry: Sendable {
     /// `true` when no keys are configured and clients' bearers go upstream.
     public var isPassThrough: Bool { entries == nil }
 
-    /// - Parameter authorization: the request's `Authorization` header value, if any.
-    ///   No other header (such as `x-api-key`) is consulted.
-    public func authenticate(authorization: String?) -> ClientAuthentication {
-        let bearer = BearerToken(authorization: authorization)
+    /// - Parameters:
+    ///   - authorization: the request's `Authorization` header value, if any.
+    ///   - apiKey: its `x-api-key` header value (Anthropic's way), used when
+    ///     there is no `Authorization`; it scopes cache, limits and usage like a bearer.
+    public func authenticate(authorization: String?, apiKey: String? = nil) -> ClientAuthentication {
+        var bearer = BearerToken(authorization: authorization)
+        let apiKey = apiKey?.trimmingWhitespace ?? ""
+        if bearer == .absent, !apiKey.isEmpty {
+            guard let entries else { return .passThroughAPIKey(keyID: KeyID.forSecret(apiKey)) }
+            guard !apiKey.contains(where: { $0 == " " || $0 == "\t" }) else { return .rejected(reason: Self.malformedReason) }
+            bearer = .token(apiKey)
+            return authenticate(bearer, entries: entries)
+        }
         guard let entries else {
             return passThrough(bearer)
         }
+        return authenticate(bearer, entries: entries)
+    }
+
+    private func authenticate(_ bearer: BearerToken, entries: [Entry]) -> ClientAuthentication {
         switch bearer {
         case .absent:
-            return .rejected(reason: "Missing API key: send Authorization: Bearer <key> with one of the keys this Sluice accepts.")
+            return .rejected(reason: "Missing API key: send Authorization: Bearer <key> (or x-api-key) with one of the keys this Sluice accepts.")
         case .malformed:
             return .rejected(reason: Self.malformedReason)
         case .token(let token):

@@ -1,9 +1,16 @@
 import NIOHTTP1
+import SluiceCore
 
 /// What a request path names, after the optional `/v1` prefix is dropped.
 enum ProxyRoute: Sendable, Equatable {
     case chatCompletions
     case embeddings
+    /// OpenAI's Responses API.
+    case responses
+    /// OpenAI's legacy text completions.
+    case completions
+    /// Anthropic's Messages API, which the gateway serves too.
+    case messages
     case models
     /// Any other `/v1/...` path: forwarded as is, never cached.
     case other(String)
@@ -23,6 +30,9 @@ enum ProxyRoute: Sendable, Equatable {
         switch below {
         case "/chat/completions": self = .chatCompletions
         case "/embeddings": self = .embeddings
+        case "/responses": self = .responses
+        case "/completions": self = .completions
+        case "/messages": self = .messages
         case "/models": self = .models
         default:
             guard below.count > 1 else { return nil }
@@ -39,6 +49,9 @@ enum ProxyRoute: Sendable, Equatable {
         switch self {
         case .chatCompletions: return "/chat/completions"
         case .embeddings: return "/embeddings"
+        case .responses: return "/responses"
+        case .completions: return "/completions"
+        case .messages: return "/messages"
         case .models: return "/models"
         case .other(let path): return path
         }
@@ -54,19 +67,35 @@ enum ProxyRoute: Sendable, Equatable {
         }
     }
 
-    /// Whether the body must be a JSON object (400 otherwise).
-    var requiresJSONBody: Bool {
-        self == .chatCompletions || self == .embeddings
+    /// The model APIs: their bodies are JSON objects and their answers may be cached.
+    private var isModelAPI: Bool {
+        switch self {
+        case .chatCompletions, .embeddings, .responses, .completions, .messages: true
+        case .models, .other: false
+        }
     }
 
-    /// Non-streaming answers on this route may be cached.
-    var isCacheable: Bool {
-        self == .chatCompletions || self == .embeddings
+    /// What differs about this model API (streams, conversions, key members); nil for the rest.
+    var api: (any LLMAPI)? {
+        switch self {
+        case .chatCompletions: ChatCompletionsAPI()
+        case .embeddings: EmbeddingsAPI()
+        case .responses: ResponsesAPI()
+        case .completions: TextCompletionsAPI()
+        case .messages: AnthropicMessagesAPI()
+        case .models, .other: nil
+        }
     }
+
+    /// Whether the body must be a JSON object (400 otherwise).
+    var requiresJSONBody: Bool { isModelAPI }
+
+    /// Answers on this route may be cached (streams too, see `LLMAPI`).
+    var isCacheable: Bool { isModelAPI }
 
     func accepts(_ method: HTTPMethod) -> Bool {
         switch self {
-        case .chatCompletions, .embeddings: return method == .POST
+        case .chatCompletions, .embeddings, .responses, .completions, .messages: return method == .POST
         case .models: return method == .GET
         case .other: return true
         }

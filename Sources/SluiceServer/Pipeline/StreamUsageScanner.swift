@@ -28,8 +28,18 @@ struct StreamUsageScanner {
         while payload.first == UInt8(ascii: " ") { payload = payload.dropFirst() }
         while payload.last == UInt8(ascii: "\r") { payload = payload.dropLast() }
         guard payload.first == UInt8(ascii: "{"), containsUsage(payload) else { return }
-        guard let event = try? JSONParser.parse(Array(payload)),
-              let found = TokenUsage(usageObject: event["usage"]) else { return }
+        guard let event = try? JSONParser.parse(Array(payload)) else { return }
+        // Chat and completions: `usage` on the event. Responses: on the final
+        // `response`. Anthropic: input tokens on `message_start`'s message,
+        // output tokens on `message_delta`, so a later usage without input
+        // tokens keeps the ones seen before.
+        let usageObject = event["usage"] ?? event["response"]?["usage"] ?? event["message"]?["usage"]
+        guard var found = TokenUsage(usageObject: usageObject) else { return }
+        if let earlier = usage, found.promptTokens == 0, earlier.promptTokens > 0, usageObject?["total_tokens"] == nil {
+            found = TokenUsage(
+                promptTokens: earlier.promptTokens, completionTokens: found.completionTokens,
+                totalTokens: earlier.promptTokens + found.completionTokens, cost: found.cost ?? earlier.cost)
+        }
         usage = found
     }
 

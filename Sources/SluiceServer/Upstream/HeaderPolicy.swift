@@ -11,8 +11,9 @@ enum HeaderPolicy {
     ]
 
     /// Headers a client sent that go upstream: everything but hop-by-hop ones,
-    /// those named in `Connection`, and `authorization` (set by the caller).
-    static func upstreamHeaders(from client: HTTPHeaders) -> HTTPHeaders {
+    /// those named in `Connection`, `authorization` (set by the caller), and
+    /// `x-api-key` unless `keepingClientAPIKey`.
+    static func upstreamHeaders(from client: HTTPHeaders, keepingClientAPIKey: Bool = true) -> HTTPHeaders {
         let named = connectionTokens(client)
         var result = HTTPHeaders()
         for (name, value) in client {
@@ -20,6 +21,7 @@ enum HeaderPolicy {
             if notForwarded.contains(lower) || named.contains(lower) || lower == "authorization" || lower == "cache-control" {
                 continue
             }
+            if lower == "x-api-key", !keepingClientAPIKey { continue }
             result.add(name: name, value: value)
         }
         return result
