@@ -86,7 +86,7 @@ final class ConfigFileTests: XCTestCase {
 
     func testUnknownKeysAtEveryLevelNameTheirPath() {
         assertContains(parseError("tpc: 127.0.0.1:1\n"), "tpc: unknown key (expected one of: tcp, unix, db")
-        assertContains(parseError("cache: {ttl: 1h, size: 1GiB}\n"), "cache.size: unknown key (expected one of: ttl, scope, max_size)")
+        assertContains(parseError("cache: {ttl: 1h, size: 1GiB}\n"), "cache.size: unknown key (expected one of: ttl, scope, max_size, stale_if_error)")
         assertContains(parseError("limits: {defaults: {}}\n"), "limits.defaults: unknown key")
         assertContains(parseError("limits: {default: {rpm: 5}}\n"), "limits.default.rpm: unknown key")
         assertContains(parseError("limits: {keys: {abcdefabcdef: {burts: 1}}}\n"), "limits.keys.abcdefabcdef.burts: unknown key")

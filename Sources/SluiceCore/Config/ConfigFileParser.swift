@@ -41,7 +41,7 @@ enum ConfigFileParser {
 
     private static func cache(_ node: ConfigNode) throws(ConfigError) -> CacheSettings {
         var cache = CacheSettings()
-        for (key, child) in try node.entries(allowedKeys: ["ttl", "scope", "max_size"]) where !child.isNull {
+        for (key, child) in try node.entries(allowedKeys: ["ttl", "scope", "max_size", "stale_if_error"]) where !child.isNull {
             switch key {
             case "ttl": cache.ttl = try child.value { (text) throws(ConfigError) in
                     try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.cacheTTL, text)
@@ -50,6 +50,9 @@ enum ConfigFileParser {
                     try SettingBounds.check(ByteSizeParser.parse(text), in: SettingBounds.cacheMaxSizeBytes, text, size: true)
                 }
             case "scope": cache.scope = try child.value(scope)
+            case "stale_if_error": cache.staleIfError = try child.value { (text) throws(ConfigError) in
+                    try SettingBounds.check(DurationParser.parse(text), in: SettingBounds.staleIfError, text)
+                }
             default: break  // `entries(allowedKeys:)` has rejected anything else.
             }
         }

@@ -12,6 +12,7 @@ public enum SettingBounds {
     public static let maxConnections = 1...1_000_000
     public static let cacheTTL = Duration.zero...Duration.seconds(3650 * 86400)
     public static let cacheMaxSizeBytes = 1...(1 << 40)
+    public static let staleIfError = Duration.zero...Duration.seconds(30 * 86400)
     public static let usageRetention = Duration.seconds(1)...Duration.seconds(3650 * 86400)
     public static let requestsPerMinute = 0.0...1e9
     public static let burst = 0.0...1e9

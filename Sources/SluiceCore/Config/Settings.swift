@@ -113,11 +113,17 @@ public struct CacheSettings: Sendable, Equatable {
     public var scope: Scope
     /// Least recently used entries are evicted past this many bytes of stored bodies.
     public var maxSizeBytes: Int
+    /// How long past its TTL an answer may still be served when the upstream
+    /// fails (unreachable, timeout, 5xx, 429); zero turns it off.
+    public var staleIfError: Duration
 
-    public init(ttl: Duration = .seconds(24 * 3600), scope: Scope = .key, maxSizeBytes: Int = 1 << 30) {
+    public init(
+        ttl: Duration = .seconds(24 * 3600), scope: Scope = .key, maxSizeBytes: Int = 1 << 30, staleIfError: Duration = .zero
+    ) {
         self.ttl = ttl
         self.scope = scope
         self.maxSizeBytes = maxSizeBytes
+        self.staleIfError = staleIfError
     }
 }
 

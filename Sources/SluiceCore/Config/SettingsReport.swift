@@ -29,6 +29,7 @@ public enum SettingsReport {
         lines.append("  ttl: \(DurationFormatter.format(settings.cache.ttl))")
         lines.append("  scope: \(settings.cache.scope.rawValue)")
         lines.append("  max_size: \(ByteSizeFormatter.format(settings.cache.maxSizeBytes))")
+        lines.append("  stale_if_error: \(DurationFormatter.format(settings.cache.staleIfError))")
 
         lines.append("limits:")
         lines.append("  default: \(describe(settings.limits.default))")

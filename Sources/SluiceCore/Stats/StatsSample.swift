@@ -26,9 +26,9 @@ public struct StatsSample: Sendable, Equatable {
 
 extension CacheOutcome {
     /// Whether a request with this outcome counts as a cache hit in stats: answered
-    /// from the cache, or sharing an identical request's answer (no upstream call of
-    /// its own either way).
+    /// from the cache (fresh or, the upstream failing, stale), or sharing an
+    /// identical request's answer (no upstream call of its own either way).
     public var countsAsCacheHit: Bool {
-        self == .hit || self == .coalesced
+        self == .hit || self == .coalesced || self == .stale
     }
 }

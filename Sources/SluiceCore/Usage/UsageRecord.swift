@@ -8,6 +8,8 @@ public enum CacheOutcome: String, Sendable, Equatable, CaseIterable {
     case bypass
     /// Shared the upstream answer of an identical request in flight.
     case coalesced
+    /// The upstream failed; an answer expired less than `cache.stale_if_error` ago was served.
+    case stale
     /// The request never reached the cache step (bad input, 401, 429...).
     case none
 }

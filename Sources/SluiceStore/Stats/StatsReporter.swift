@@ -12,7 +12,7 @@ import SluiceCore
 /// report over many rows is split by rowid over the cores (`parts(of:in:)`),
 /// each part on a read connection of its own, and merged by group label. Definitions:
 /// errors are statuses >= 400 except 429; rate-limited is 429; cache hits are
-/// outcomes `hit` and `coalesced`; tokens saved is `saved_total_tokens`.
+/// outcomes `hit`, `coalesced` and `stale`; tokens saved is `saved_total_tokens`.
 public struct StatsReporter: Sendable {
     let database: SluiceDatabase
     /// A wide scan is split only into parts of at least this many rows.

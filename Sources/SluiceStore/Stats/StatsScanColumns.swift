@@ -33,12 +33,13 @@ struct StatsScanColumns {
             latencyMs: sqlite3_column_double(statement, 8))
     }
 
-    /// Column 2, the cache outcome, is `hit` or `coalesced`: the outcomes for which
-    /// `CacheOutcome.countsAsCacheHit` holds.
+    /// Column 2, the cache outcome, is `hit`, `coalesced` or `stale`: the outcomes
+    /// for which `CacheOutcome.countsAsCacheHit` holds.
     private var isCacheHit: Bool {
         guard let text = sqlite3_column_text(statement, 2) else { return false }
         let count = Int(sqlite3_column_bytes(statement, 2))
         return Self.text(text, count: count, is: "hit") || Self.text(text, count: count, is: "coalesced")
+            || Self.text(text, count: count, is: "stale")
     }
 
     private func integer(_ column: Int32) -> Int {
