@@ -30,7 +30,11 @@ struct CacheCommand: ParsableCommand {
     /// `sluice cache purge`
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete cached answers by model and/or age, or all of them with --all."
+            abstract: "Delete cached answers by model and/or age, or all of them with --all.",
+            discussion: """
+                When `sluice serve` listens on the Unix socket (--unix), the daemon purges, memory included, \
+                so no purged answer is served once this returns; with no daemon there, the database file is purged.
+                """
         )
 
         @OptionGroup var options: GlobalOptions
@@ -51,14 +55,41 @@ struct CacheCommand: ParsableCommand {
         }
 
         func run() throws {
-            let cutoff = try olderThan.map { try StatsTimeArgument.olderThan($0, now: Date().timeIntervalSince1970) }
-            let path = try options.resolveSettings().databasePath
+            let now = Date().timeIntervalSince1970
+            let cutoff = try olderThan.map { try StatsTimeArgument.olderThan($0, now: now) }
+            let settings = try options.resolveSettings()
+            let path = settings.databasePath
             guard FileManager.default.fileExists(atPath: path) else {
                 throw SluiceStoreError.missing(path: path)
             }
-            let database = try SluiceDatabase.open(path: path)
-            let deleted = try CacheStore(database: database).purge(model: model, olderThan: cutoff, all: all)
+            // A running daemon purges itself, memory included, so that no purged
+            // answer is served once this returns; without one, the file is enough.
+            let deleted: Int
+            if let socketPath = settings.unixSocketPath,
+               let purged = try purgeThroughDaemon(socketPath: socketPath, olderThanSeconds: cutoff.map { now - $0 }) {
+                deleted = purged
+            } else {
+                let database = try SluiceDatabase.open(path: path)
+                deleted = try CacheStore(database: database).purge(model: model, olderThan: cutoff, all: all)
+            }
             print("purged \(deleted) cache \(deleted == 1 ? "entry" : "entries")")
+        }
+
+        /// Asks the daemon on `socketPath` to purge; nil when none listens there.
+        private func purgeThroughDaemon(socketPath: String, olderThanSeconds: Double?) throws -> Int? {
+            var request: [JSONMember] = []
+            if let model { request.append(JSONMember(name: "model", value: .string(model))) }
+            if let olderThanSeconds { request.append(JSONMember(name: "older_than_seconds", value: .number("\(olderThanSeconds)"))) }
+            if all { request.append(JSONMember(name: "all", value: .bool(true))) }
+            guard let answer = try DaemonControl.post(
+                "/sluice/cache/purge", json: CanonicalJSON.encode(.object(request)), socketPath: socketPath)
+            else { return nil }
+            let body = try? JSONParser.parse(answer.body)
+            if answer.status == 200, let purged = body?["purged"]?.intValue {
+                return purged
+            }
+            let reason = body?["error"]?["message"]?.stringValue ?? "HTTP status \(answer.status)"
+            throw DaemonControl.Failure(description: "the daemon at \(socketPath) did not purge: \(reason)")
         }
     }
 }
