@@ -77,7 +77,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore"]
+            dependencies: ["SluiceCore"],
+            exclude: ["FuzzCorpus"]
         ),
         .testTarget(
             name: "SluiceStoreTests",
@@ -95,7 +96,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["FuzzCorpus"]
         ),
         .testTarget(
             name: "SluiceIntegrationTests",
@@ -110,7 +112,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            exclude: ["SDK"]
         ),
     ]
 )

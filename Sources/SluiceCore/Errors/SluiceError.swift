@@ -66,9 +66,28 @@ extension SluiceError {
     }
 
     /// The estimate can never fit the key's token bucket, however long it waits.
+    /// `x-should-retry: false` tells OpenAI's SDKs not to retry what can never succeed.
     public static func tokensExceedBucket(estimate: Int, capacity: Int) -> SluiceError {
-        SluiceError(status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded",
-                    message: "This request may use up to \(estimate) tokens, more than this API key's token limit can ever allow (\(capacity) per minute); lower max_tokens or shorten the prompt.")
+        let amount = estimate == Int.max ? "more tokens than can be counted" : "up to \(estimate) tokens"
+        return SluiceError(status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded",
+                           message: "This request may use \(amount), more than this API key's token limit can ever allow (\(capacity) per minute); lower max_tokens or shorten the prompt.",
+                           headers: [("x-should-retry", "false")])
+    }
+
+    /// The key's spend has reached a budget cap (or this request's worst case
+    /// would pass it): nothing goes upstream until the window resets.
+    public static func budgetExhausted(
+        cap: BudgetCap, resetsAt: Double, spent: Double, worstCase: Double?, retryAfterSeconds: Int
+    ) -> SluiceError {
+        let reset = BudgetText.utcTimestamp(resetsAt)
+        let budget = "\(cap.window.adjective) budget of \(BudgetText.usd(cap.usd))"
+        let message = if spent >= cap.usd || worstCase == nil {
+            "This API key has spent its \(budget) (resets \(reset))."
+        } else {
+            "This request may cost up to \(BudgetText.usd(worstCase ?? 0)), more than is left of this API key's \(budget) (\(BudgetText.usd(max(0, cap.usd - spent))) left, including requests in flight; resets \(reset))."
+        }
+        return SluiceError(status: 429, type: "insufficient_quota", code: "insufficient_quota", message: message,
+                           headers: [("retry-after", String(max(1, retryAfterSeconds)))])
     }
 
     public static func originNotAllowed() -> SluiceError {

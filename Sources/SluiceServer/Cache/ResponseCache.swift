@@ -11,8 +11,8 @@ import SluiceStore
 /// cheaper than an async hop); an entry read from SQLite joins the memory front
 /// on its second read (see `AdmissionDoorkeeper`). Stores and hit counters go to
 /// SQLite off the request path. A storage failure never fails a request: the step turns into
-/// a pass-through and the error goes to the `HealthMonitor` (logged once per interval, shown in `/healthz`). When another process changes the
-/// database (`sluice cache purge`), the memory front is dropped.
+/// a pass-through and the error goes to the `HealthMonitor` (logged once per interval, shown in `/healthz`). `sluice cache purge` asks
+/// the daemon to purge (`purge(model:olderThanSeconds:all:)`); when another process changes the database itself, the memory front is dropped.
 final class ResponseCache: Sendable {
     private let store: CacheStore
     private let hot: NIOLockedValueBox<MemoryFront>
@@ -26,7 +26,14 @@ final class ResponseCache: Sendable {
     /// than the 64-digit key when hits spread over many entries).
     private let pendingHits = NIOLockedValueBox([Int64: CacheHitTally]())
 
-    init(database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, health: HealthMonitor, memoryBytes: Int = 32 << 20) {
+    /// Seconds past its expiry that an entry is kept and may stand in for a failed upstream.
+    private let staleIfError: Double
+
+    init(
+        database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, health: HealthMonitor,
+        memoryBytes: Int = 32 << 20, staleIfError: Duration = .zero
+    ) {
+        self.staleIfError = staleIfError.inSeconds
         let store = CacheStore(database: database)
         self.store = store
         self.writes = CacheWriteQueue(store: store, threadPool: threadPool, health: health)
@@ -38,11 +45,32 @@ final class ResponseCache: Sendable {
         self.health = health
     }
 
+    /// A stored answer for `key` that expired less than `staleIfError` ago, to
+    /// stand in when the upstream fails (`cache.stale_if_error`); nil when that is 0.
+    func lookupStale(key: CacheKey) -> CachedResponse? {
+        guard staleIfError > 0, let (entry, id) = storedEntry(key: key) else { return nil }
+        let now = clock.now()
+        guard !entry.isFresh(at: now), now - entry.expiresAt < staleIfError else { return nil }
+        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
+        return entry
+    }
+
     /// A fresh stored answer for `key`, no older than `maxAge` seconds when given.
     func lookup(key: CacheKey, maxAge: Int?) -> CachedResponse? {
+        guard let (entry, id) = storedEntry(key: key) else { return nil }
+        let now = clock.now()
+        guard entry.isFresh(at: now) else { return nil }
+        if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
+        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
+        return entry
+    }
+
+    /// The entry stored for `key`, fresh or not, from memory or SQLite, with its id.
+    private func storedEntry(key: CacheKey) -> (CachedResponse, Int64)? {
         // The entry's id keys the doorkeeper and the pending hits; a CacheKey is always hex.
         guard let id = CacheStore.entryID(forKey: key.hex) else { return nil }
-        var entry = hot.withLockedValue { $0.entries.value(forKey: key.hex) }
+        let inMemory = hot.withLockedValue { ($0.entries.value(forKey: key.hex), $0.generation) }
+        var entry = inMemory.0
         if entry == nil {
             do {
                 entry = try store.entry(forKey: key.hex)
@@ -53,18 +81,15 @@ final class ResponseCache: Sendable {
             }
             if let entry {
                 hot.withLockedValue { hot in
-                    if hot.doorkeeper.admits(entryID: id) {
+                    // Read before a purge emptied the front: the row may be gone now.
+                    if hot.generation == inMemory.1, hot.doorkeeper.admits(entryID: id) {
                         hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
                     }
                 }
             }
         }
         guard let entry else { return nil }
-        let now = clock.now()
-        guard entry.isFresh(at: now) else { return nil }
-        if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
-        return entry
+        return (entry, id)
     }
 
     /// Keeps an answer: in memory at once, in SQLite shortly after (see
@@ -89,6 +114,33 @@ final class ResponseCache: Sendable {
         entry.body.count + entry.key.utf8.count + 256
     }
 
+    /// Deletes stored answers for `sluice cache purge` (through the daemon's Unix
+    /// socket) and returns how many. When it returns no lookup serves a purged
+    /// answer: answers still queued for SQLite are written first (so they are
+    /// purged too), the delete renews the lookups' read snapshots
+    /// (`CacheStore.writeEntries`), and the memory front is emptied, so that a
+    /// lookup that read SQLite before the delete cannot put its entry back.
+    ///
+    /// - Parameter olderThanSeconds: only answers stored longer ago than this.
+    func purge(model: String?, olderThanSeconds: Double?, all: Bool) async throws -> Int {
+        await writes.drain()
+        let cutoff = olderThanSeconds.map { clock.now() - $0 }
+        let purged = try await threadPool.runIfActive { [store] in
+            try store.purge(model: model, olderThan: cutoff, all: all)
+        }
+        dropMemory()
+        return purged
+    }
+
+    /// Empties the memory front. Bumping its generation keeps lookups that
+    /// read SQLite before now from adding what they read.
+    private func dropMemory() {
+        hot.withLockedValue { hot in
+            hot.entries.removeAll()
+            hot.generation &+= 1
+        }
+    }
+
     /// Drops the memory front and the lookups' read snapshots when another
     /// process wrote to the database (e.g. `sluice cache purge`), so purged
     /// answers are not served.
@@ -100,7 +152,7 @@ final class ResponseCache: Sendable {
                 return changed
             }
             if changed {
-                hot.withLockedValue { $0.entries.removeAll() }
+                dropMemory()
                 logger.debug("database changed by another process; in-memory cache entries dropped")
             }
             health.succeeded(.cacheChangeCheck)
@@ -138,7 +190,7 @@ final class ResponseCache: Sendable {
     /// Drops expired entries, then evicts past the size cap.
     func sweep(maxBytes: Int) async {
         do {
-            let expired = try await threadPool.runIfActive { [store, clock] in try store.deleteExpired(now: clock.now()) }
+            let expired = try await threadPool.runIfActive { [store, clock, staleIfError] in try store.deleteExpired(now: clock.now() - staleIfError) }
             if expired > 0 { logger.debug("expired cache entries removed", metadata: ["entries": "\(expired)"]) }
             health.succeeded(.cacheSweep)
         } catch {
@@ -161,7 +213,7 @@ final class ResponseCache: Sendable {
                 try store.evictLeastRecentlyUsed(whenOver: maxBytes, downTo: target)
             }
             if evicted > 0 {
-                hot.withLockedValue { $0.entries.removeAll() }
+                dropMemory()
                 logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
             }
             health.succeeded(.cacheEviction)
@@ -180,4 +232,6 @@ final class ResponseCache: Sendable {
 private struct MemoryFront {
     var entries: LRUByteCache<CachedResponse>
     var doorkeeper: AdmissionDoorkeeper
+    /// Bumped each time `entries` is emptied (see `ResponseCache.dropMemory()`).
+    var generation: UInt64 = 0
 }

@@ -37,6 +37,9 @@ public final class Daemon: Sendable {
         let maxConnections = OpenFileLimit.fit(maxConnections: settings.maxConnections, logger: logger)
         let signals = options.handleSignals ? await DaemonSignals.trap() : nil
         let database = try SluiceDatabase.open(path: settings.databasePath)
+        let usageStore = UsageStore(database: database)
+        let budgets = BudgetGuard(budgets: settings.budgets.resolvingKeyIDs(of: settings.keys), clock: options.clock)
+        try Self.seedSpend(budgets, from: usageStore, now: options.clock.now())
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
@@ -47,9 +50,10 @@ public final class Daemon: Sendable {
             timeout: settings.upstreamTimeout, identity: options.identity, health: health)
         let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
         let recorder = UsageRecorder()
-        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger, health: health)
+        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger, health: health,
+            staleIfError: settings.cache.staleIfError)
         let pipeline = ProxyPipeline(
-            components: .init(upstream: upstream, cache: cache, limiter: limiter, recorder: recorder,
+            components: .init(upstream: upstream, cache: cache, limiter: limiter, budgets: budgets, recorder: recorder,
                               metrics: metrics, health: health, clock: options.clock, logger: logger),
             cacheSettings: settings.cache, maxBodyBytes: settings.maxBodyBytes,
             keys: ClientKeyRegistry(settings.keys), webAccess: settings.webAccess)
@@ -72,18 +76,21 @@ public final class Daemon: Sendable {
         if let watchdog = options.watchdog { services.append(.init(service: watchdog)) }
         services += [
             .init(service: UsageFlushService(
-                recorder: recorder, store: UsageStore(database: database), threadPool: threadPool,
+                recorder: recorder, store: usageStore, threadPool: threadPool,
                 clock: options.clock, retention: settings.usage.retention, metrics: metrics, health: health, logger: logger)),
             .init(service: CacheMaintenanceService(
                 cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics, health: health)),
+            .init(service: ModelPricesService(upstream: upstream, budgets: budgets, logger: logger)),
         ]
         if let signals, let reload = options.reloadConfiguration {
             services.append(.init(service: ReloadOnHangupService(
-                hangups: signals.hangup, reload: reload, apply: { [pipeline, limiter, upstream] configuration in
+                hangups: signals.hangup, reload: reload, apply: { [pipeline, limiter, budgets, upstream] configuration in
                     let settings = configuration.settings
                     pipeline.replaceKeys(ClientKeyRegistry(settings.keys))
                     pipeline.replaceWebAccess(settings.webAccess)
                     limiter.update(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
+                    // New caps, same spend: nothing is re-read from the usage rows.
+                    budgets.replace(budgets: settings.budgets.resolvingKeyIDs(of: settings.keys))
                     upstream.replaceIdentity(configuration.upstream)
                 },
                 notifier: options.notifier, logger: logger)))
@@ -152,6 +159,15 @@ public final class Daemon: Sendable {
             if case .tcp(let hostAndPort) = address { return hostAndPort.port }
         }
         return nil
+    }
+
+    /// Budget spend survives restarts: the cost of the usage rows of the current
+    /// UTC month and day, per key id, seeds the ledger before anything is served.
+    /// (Every row of the previous run was written at its shutdown.)
+    private static func seedSpend(_ budgets: BudgetGuard, from store: UsageStore, now: Double) throws {
+        let monthSpend = try store.spendByKey(since: SpendLedger.start(of: .month, at: now))
+        let daySpend = try store.spendByKey(since: SpendLedger.start(of: .day, at: now))
+        budgets.seed(daySpend: daySpend, monthSpend: monthSpend)
     }
 
     private static func close(_ resources: Resources) async {

@@ -6,7 +6,8 @@ import SluiceCore
 import SluiceStore
 
 /// The request path of the daemon, as stages: route → authenticate → read the
-/// body → cache lookup → rate limit → coalesce → forward → store → record.
+/// body → cache lookup → rate limit and budget → coalesce → forward → store →
+/// settle → record.
 ///
 /// Each stage is a small method; the state a request accumulates on its way is
 /// its `RequestRecord`, which becomes its usage row at the end, whatever happened.
@@ -15,6 +16,7 @@ final class ProxyPipeline: HTTPResponder {
         var upstream: UpstreamClient
         var cache: ResponseCache
         var limiter: RateLimiter
+        var budgets: BudgetGuard
         var recorder: UsageRecorder
         var metrics: SluiceMetrics
         var health: HealthMonitor
@@ -26,7 +28,7 @@ final class ProxyPipeline: HTTPResponder {
     let cacheSettings: CacheSettings
     let maxBodyBytes: Int
     private let keyRegistry: NIOLockedValueBox<ClientKeyRegistry>
-    private let webAccessPolicy: NIOLockedValueBox<WebAccessPolicy>
+    let webAccessPolicy: NIOLockedValueBox<WebAccessPolicy>
     let coalescer = RequestCoalescer<CacheKey, SharedAnswer>()
     let inFlight = InFlightRequests()
     private let taskExecutors = EventLoopTaskExecutors()
@@ -67,6 +69,8 @@ final class ProxyPipeline: HTTPResponder {
             headers.add(name: "content-type", value: SluiceMetrics.contentType)
             writer.send(status: .ok, headers: headers, body: ByteBuffer(bytes: components.metrics.render()))
             return nil
+        case "/sluice/cache/purge" where request.transport == .unixSocket:
+            return respondToCachePurge(request, writer: writer)
         default:
             break
         }
@@ -76,7 +80,7 @@ final class ProxyPipeline: HTTPResponder {
             route: route?.recordedName ?? String(request.path.prefix(64)), requestBytes: request.body.readableBytes)
         components.metrics.requestStarted()
         guard let route, route.accepts(request.method) else {
-            record.keyID = keys.authenticate(authorization: request.head.headers.first(name: "authorization")).keyID ?? "-"
+            record.keyID = clientKeyID(request.head.headers)
             fail(route == nil ? .notFound(path: String(request.path)) : .methodNotAllowed(), writer: writer, record: &record)
             complete(record, method: request.method, writer: writer)
             return nil
@@ -130,50 +134,10 @@ final class ProxyPipeline: HTTPResponder {
         var record = RequestRecord(
             receivedAt: receivedAt, timestamp: components.clock.now(),
             route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)), requestBytes: 0)
-        record.keyID = keys.authenticate(authorization: head.headers.first(name: "authorization")).keyID ?? "-"
+        record.keyID = clientKeyID(head.headers)
         components.metrics.requestStarted()
         fail(.bodyTooLarge(limitBytes: maxBodyBytes), writer: writer, record: &record)
         complete(record, method: head.method, writer: writer)
-    }
-
-    // MARK: The guard stage
-
-    /// The web access checks on TCP (`WebAccessPolicy`): a foreign `Origin` or
-    /// `Host` is answered 403 here, before anything else, and recorded. An
-    /// allowed origin gets CORS headers on its answer, and its preflight is
-    /// answered here. Returns whether the request goes on.
-    private func admitsWebAccess(_ request: IncomingRequest, writer: ResponseWriter) -> Bool {
-        guard request.transport == .tcp else { return true }
-        let headers = request.head.headers
-        let verdict = webAccessPolicy.withLockedValue { policy in
-            policy.check(host: headers.first(name: "host"), origin: headers.first(name: "origin"),
-                         fetchSite: headers.first(name: "sec-fetch-site"))
-        }
-        switch verdict {
-        case .allowed:
-            return true
-        case .allowedOrigin(let origin):
-            writer.addToEveryAnswer(CORSHeaders.forAnswer(origin: origin))
-            guard request.method == .OPTIONS, headers.contains(name: "access-control-request-method") else { return true }
-            var record = RequestRecord(
-                receivedAt: request.receivedAt, timestamp: components.clock.now(),
-                route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)), requestBytes: 0)
-            components.metrics.requestStarted()
-            record.status = 204
-            writer.send(status: .noContent, headers: HTTPHeaders(CORSHeaders.preflight), body: ByteBuffer())
-            complete(record, method: request.method, writer: writer)
-            return false
-        case .hostNotAllowed, .originNotAllowed:
-            var record = RequestRecord(
-                receivedAt: request.receivedAt, timestamp: components.clock.now(),
-                route: ProxyRoute(path: request.path)?.recordedName ?? String(request.path.prefix(64)),
-                requestBytes: request.body.readableBytes)
-            record.keyID = keys.authenticate(authorization: headers.first(name: "authorization")).keyID ?? "-"
-            components.metrics.requestStarted()
-            fail(verdict == .hostNotAllowed ? .hostNotAllowed() : .originNotAllowed(), writer: writer, record: &record)
-            complete(record, method: request.method, writer: writer)
-            return false
-        }
     }
 
     /// Bodies up to this size are parsed on the event loop.
@@ -183,16 +147,17 @@ final class ProxyPipeline: HTTPResponder {
 
     /// The synchronous stages: authenticate, read the body, compute the cache key, look it up.
     private func prepare(_ request: IncomingRequest, route: ProxyRoute, record: inout RequestRecord) throws(SluiceError) -> PreparedRequest {
-        let bearer = try authenticate(request.head.headers, record: &record)
+        let upstreamAuth = try authenticate(request.head.headers, record: &record)
         let body = try readBody(request, route: route, record: &record)
-        guard let bearer else { throw .noUpstreamCredential() }
+        guard let upstreamAuth else { throw .noUpstreamCredential() }
         let directives = CacheDirectives(headerValue: request.head.headers["cache-control"].joined(separator: ","))
         let cacheKey = cacheKey(route: route, query: request.query, body: body, keyID: record.keyID, directives: directives)
         var hit: CachedResponse?
         if let cacheKey, !directives.skipsLookup {
             hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge)
+                .flatMap { shaped($0, route: route, summary: body.summary) }
         }
-        return PreparedRequest(route: route, bearer: bearer, body: body, directives: directives, cacheKey: cacheKey, hit: hit)
+        return PreparedRequest(route: route, upstreamAuth: upstreamAuth, body: body, directives: directives, cacheKey: cacheKey, hit: hit)
     }
 
     /// Answers a hit at once when the rate limiter decides without waiting.
@@ -223,21 +188,45 @@ final class ProxyPipeline: HTTPResponder {
             return
         }
         let estimate = TokenEstimator.estimate(body: Array(request.body.readableBytesView), maxTokens: prepared.body.summary.maxTokens)
-        let admission = try await admit(keyID: record.keyID, estimatedTokens: estimate, record: &record)
-        let forwarded = await forward(request, prepared: prepared, admission: admission, writer: writer, record: &record)
+        var admission = try await admit(keyID: record.keyID, estimatedTokens: estimate, record: &record)
+        // Misses only: a hit costs nothing and is served whatever the key has spent.
+        admission.budget = components.budgets.admit(
+            keyID: record.keyID, model: prepared.body.summary.model,
+            bodyBytes: request.body.readableBytes, maxTokens: prepared.body.summary.maxTokens)
+        let forwarded: Result<Forwarded, SluiceError>
+        if case .refused(let error) = admission.budget {
+            components.metrics.recordBudgetRefusal(keyID: record.keyID)
+            forwarded = .failure(error)  // nothing goes upstream; both reservations settle at 0 below
+        } else {
+            forwarded = await forward(request, prepared: prepared, admission: admission, writer: writer, record: &record)
+        }
         // The one place a reservation is settled, whatever happened upstream.
-        components.limiter.settle(admission.reservation, actualTokens: record.tokensSpentUpstream(estimate: estimate))
+        settle(admission, record: record, estimate: estimate)
         let limitHeaders = components.limiter.headers(for: record.keyID).fields
         switch forwarded {
         case .success(.answer(let answer)):
             sendAnswer(answer, limitHeaders: limitHeaders, writer: writer, record: &record)
         case .success(.storedMeanwhile(let hit)):
             serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
+        case .success(.stale(let entry)):
+            serveHit(entry, as: .stale, limitHeaders: limitHeaders, writer: writer, record: &record)
         case .success(.relayed):
             break
         case .failure(let error):
             throw error
         }
+    }
+
+    /// Settles the rate-limit and budget reservations of `admission` against
+    /// what `record` says the request spent upstream: its tokens, and its reported
+    /// cost (`usage.cost`; nothing for a hit, a shared answer, an error without
+    /// usage or a request that never went upstream).
+    private func settle(_ admission: Admission, record: RequestRecord, estimate: Int) {
+        components.limiter.settle(admission.reservation, actualTokens: record.tokensSpentUpstream(estimate: estimate))
+        guard case .allowed(let reservation) = admission.budget else { return }
+        let left = components.budgets.settle(reservation, actualCost: record.usage?.cost)
+        if let day = left.day { components.metrics.setBudgetRemaining(keyID: record.keyID, window: "day", usd: day) }
+        if let month = left.month { components.metrics.setBudgetRemaining(keyID: record.keyID, window: "month", usd: month) }
     }
 
     /// What forwarding an admitted request led to.
@@ -248,6 +237,8 @@ final class ProxyPipeline: HTTPResponder {
         case storedMeanwhile(CachedResponse)
         /// Already relayed to the client as it arrived (a stream).
         case relayed
+        /// The upstream failed; an answer expired less than `stale_if_error` ago stands in.
+        case stale(CachedResponse)
     }
 
     /// Coalesces, forwards and stores; never settles (see `proxy`).
@@ -256,21 +247,31 @@ final class ProxyPipeline: HTTPResponder {
         writer: ResponseWriter, record: inout RequestRecord
     ) async -> Result<Forwarded, SluiceError> {
         let (route, body, directives, cacheKey) = (prepared.route, prepared.body, prepared.directives, prepared.cacheKey)
-        if let cacheKey, !directives.skipsLookup, let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge) {
+        if let cacheKey, !directives.skipsLookup,
+           let hit = components.cache.lookup(key: cacheKey, maxAge: directives.maxAge)
+            .flatMap({ shaped($0, route: route, summary: body.summary) }) {
             return .success(.storedMeanwhile(hit))
         }
         let upstreamRequest = UpstreamRequest(
             method: request.method,
             pathAndQuery: route.upstreamPath + request.query,
-            headers: HeaderPolicy.upstreamHeaders(from: request.head.headers),
+            headers: HeaderPolicy.upstreamHeaders(from: request.head.headers, keepingClientAPIKey: prepared.upstreamAuth.keepsClientAPIKey),
             body: request.body,
-            bearer: prepared.bearer
+            bearer: prepared.upstreamAuth.bearer
         )
         record.cacheOutcome = cacheKey == nil || directives.skipsLookup ? .bypass : .miss
         do throws(SluiceError) {
-            guard let cacheKey, !body.summary.stream else {
+            guard let cacheKey else {
                 // Not stored, so never held: relayed as it arrives.
                 try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
+                return .success(.relayed)
+            }
+            if body.summary.stream {
+                // Relayed as it arrives, and stored once it has ended normally.
+                let recording = route.api.map {
+                    StreamRecording(api: $0, template: entryTemplate(cacheKey, directives: directives, body: body, record: record))
+                }
+                try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record, recording: recording)
                 return .success(.relayed)
             }
             let fetched = try await fetchAnswer(
@@ -278,6 +279,10 @@ final class ProxyPipeline: HTTPResponder {
                 taskExecutor: prepared.taskExecutor, record: &record)
             switch fetched {
             case .whole(let answer):
+                if UpstreamFailure.allowsStaleAnswer(status: Int(answer.status.code)),
+                   let entry = components.cache.lookupStale(key: cacheKey) {
+                    return .success(.stale(entry))
+                }
                 record.status = Int(answer.status.code)
                 return .success(.answer(answer))
             case .oversized(let shared):
@@ -291,22 +296,41 @@ final class ProxyPipeline: HTTPResponder {
                 return .success(.relayed)
             }
         } catch {
+            if let cacheKey, UpstreamFailure.allowsStaleAnswer(status: error.status),
+               let entry = components.cache.lookupStale(key: cacheKey) {
+                return .success(.stale(entry))
+            }
             return .failure(error)
         }
     }
 
-    /// Which client this is, and which bearer goes upstream for it.
-    private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> String? {
-        switch keys.authenticate(authorization: headers.first(name: "authorization")) {
+    /// Which client this is (from `Authorization`, else `x-api-key`), and how
+    /// the request authenticates upstream; nil when it has no way to.
+    private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> UpstreamAuth? {
+        let daemonBearer = components.upstream.identity.credential?.secret
+        switch authenticateClient(headers) {
         case .passThrough(let keyID, let forwardBearer):
             record.keyID = keyID
-            return forwardBearer ?? components.upstream.identity.credential?.secret
+            return (forwardBearer ?? daemonBearer).map { UpstreamAuth(bearer: $0, keepsClientAPIKey: true) }
+        case .passThroughAPIKey(let keyID):
+            record.keyID = keyID
+            return UpstreamAuth(bearer: nil, keepsClientAPIKey: true)
         case .accepted(let keyID):
             record.keyID = keyID
-            return components.upstream.identity.credential?.secret
+            // The client's key is Sluice's own: it never goes upstream.
+            return daemonBearer.map { UpstreamAuth(bearer: $0, keepsClientAPIKey: false) }
         case .rejected(let reason):
             throw .unauthorized(reason)
         }
+    }
+
+    private func authenticateClient(_ headers: HTTPHeaders) -> ClientAuthentication {
+        keys.authenticate(authorization: headers.first(name: "authorization"), apiKey: headers.first(name: "x-api-key"))
+    }
+
+    /// The key id of a request refused before it is authenticated properly.
+    func clientKeyID(_ headers: HTTPHeaders) -> String {
+        authenticateClient(headers).keyID ?? "-"
     }
 
     /// The parsed body where the route needs one (chat, embeddings); best effort elsewhere.
@@ -336,9 +360,24 @@ final class ProxyPipeline: HTTPResponder {
     private func cacheKey(
         route: ProxyRoute, query: Substring, body: ParsedBody, keyID: String, directives: CacheDirectives
     ) -> CacheKey? {
-        guard route.isCacheable, !body.summary.stream, !directives.noStore, let document = body.document else { return nil }
+        guard route.isCacheable, !directives.noStore, let document = body.document else { return nil }
         let scope = cacheSettings.scope == .shared ? nil : keyID
-        return CacheKey(route: route.recordedName + query, scope: scope, canonicalBody: CacheableBody.canonicalBytes(of: document))
+        let canonical = CacheableBody.canonicalBytes(of: document, excluding: route.api?.membersOutsideKey ?? [])
+        return CacheKey(route: route.recordedName + query, scope: scope, canonicalBody: canonical)
+    }
+
+    /// A stored answer in the shape the request asks for: as stored, or
+    /// converted (a plain chat answer sent as a stream); nil, a miss, when it
+    /// cannot be converted exactly.
+    private func shaped(_ entry: CachedResponse, route: ProxyRoute, summary: RequestSummary) -> CachedResponse? {
+        let storedAsStream = entry.contentType.lowercased().hasPrefix("text/event-stream")
+        guard summary.stream != storedAsStream else { return entry }
+        guard summary.stream, let api = route.api, api.storesStreamsAsPlainAnswers,
+              let events = api.stream(fromPlain: entry.body, includeUsage: summary.includeUsage) else { return nil }
+        var converted = entry
+        converted.body = events
+        converted.contentType = "text/event-stream"
+        return converted
     }
 
     /// Spends from the key's buckets, or refuses with 429.
@@ -352,7 +391,7 @@ final class ProxyPipeline: HTTPResponder {
         case .tooLarge(let estimate, let capacity, let headers):
             components.metrics.recordRateLimited(keyID: keyID)
             var error = SluiceError.tokensExceedBucket(estimate: estimate, capacity: capacity)
-            error.headers = headers.fields
+            error.headers += headers.fields
             throw error
         }
     }
@@ -363,9 +402,7 @@ final class ProxyPipeline: HTTPResponder {
         _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey, directives: CacheDirectives,
         body: ParsedBody, taskExecutor: (any TaskExecutor)?, record: inout RequestRecord
     ) async throws(SluiceError) -> SharedAnswer {
-        let entryTemplate = CacheEntryTemplate(
-            key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
-            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.inSeconds)
+        let entryTemplate = entryTemplate(cacheKey, directives: directives, body: body, record: record)
         let fill: @Sendable () async -> Result<SharedAnswer, SluiceError> = { [components] in
             do throws(SluiceError) {
                 switch try await components.upstream.fetch(upstreamRequest, upTo: Self.maxStoredAnswerBytes) {
@@ -405,18 +442,29 @@ final class ProxyPipeline: HTTPResponder {
         return shared
     }
 
+    private func entryTemplate(
+        _ cacheKey: CacheKey, directives: CacheDirectives, body: ParsedBody, record: RequestRecord
+    ) -> CacheEntryTemplate {
+        CacheEntryTemplate(
+            key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
+            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.inSeconds)
+    }
+
     /// Answers larger than this are relayed as they arrive and not stored.
     static let maxStoredAnswerBytes = 8 << 20
 
     // MARK: Answers
 
-    private func serveHit(_ hit: CachedResponse, limitHeaders: [(String, String)], writer: ResponseWriter, record: inout RequestRecord) {
+    private func serveHit(
+        _ hit: CachedResponse, as outcome: CacheOutcome = .hit, limitHeaders: [(String, String)],
+        writer: ResponseWriter, record: inout RequestRecord
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: hit.contentType)
-        headers.add(name: "x-sluice-cache", value: CacheOutcome.hit.rawValue)
+        headers.add(name: "x-sluice-cache", value: outcome.rawValue)
         headers.add(name: "age", value: String(max(0, Int(components.cache.now() - hit.createdAt))))
         headers.add(contentsOf: limitHeaders)
-        record.cacheOutcome = .hit
+        record.cacheOutcome = outcome
         record.status = hit.status
         record.saved = hit.usage
         record.model = record.model ?? hit.model
@@ -442,7 +490,7 @@ final class ProxyPipeline: HTTPResponder {
     }
 
     /// Answers with Sluice's own error, or cuts the connection when an answer had already begun.
-    private func fail(_ error: SluiceError, writer: ResponseWriter, record: inout RequestRecord) {
+    func fail(_ error: SluiceError, writer: ResponseWriter, record: inout RequestRecord) {
         // A request cut by the shutdown timeout sees its task cancelled, as if its client had left.
         let error = error == .clientClosed ? closedReason : error
         record.status = error.status
@@ -455,11 +503,12 @@ final class ProxyPipeline: HTTPResponder {
     }
 
     /// Queues the usage row, counts the request and writes its log line.
-    private func complete(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
+    func complete(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
         components.metrics.requestFinished()
         let row = record.row(firstByteAt: writer.firstByteAt, finishedAt: .now, responseBytes: writer.bytesSent)
         components.recorder.record(row)
         components.metrics.recordRequest(route: record.route, status: record.status, cache: record.cacheOutcome)
+        components.metrics.recordSpend(row)
         components.logger.info("request", metadata: [
             "method": "\(method.rawValue)",
             "route": "\(record.route)",
@@ -476,8 +525,8 @@ final class ProxyPipeline: HTTPResponder {
 /// What the synchronous stages learned about a request.
 struct PreparedRequest: Sendable {
     var route: ProxyRoute
-    /// The bearer that goes upstream.
-    var bearer: String
+    /// How it authenticates upstream.
+    var upstreamAuth: UpstreamAuth
     var body: ParsedBody
     var directives: CacheDirectives
     /// Nil when the request is not cacheable.
@@ -486,6 +535,24 @@ struct PreparedRequest: Sendable {
     var hit: CachedResponse?
     /// Where the request's task runs: its connection's event loop.
     var taskExecutor: EventLoopTaskExecutor?
+}
+
+/// Which upstream failures `cache.stale_if_error` covers: unreachable (502),
+/// timed out (504), a 5xx answer, or 429.
+enum UpstreamFailure {
+    static func allowsStaleAnswer(status: Int) -> Bool {
+        status == 429 || (500...599).contains(status)
+    }
+}
+
+/// How a request authenticates upstream.
+struct UpstreamAuth: Sendable {
+    /// The bearer to send: the client's or the daemon's; nil sends none (the
+    /// client's own `x-api-key` goes instead).
+    var bearer: String?
+    /// Whether the client's `x-api-key` header goes upstream (pass-through), or
+    /// is dropped (keys mode: it is a key of this Sluice, not of the gateway).
+    var keepsClientAPIKey: Bool
 }
 
 /// The request body, parsed where it is JSON.
@@ -501,10 +568,13 @@ enum SharedAnswer: Sendable {
     case oversized(OversizedAnswer)
 }
 
-/// A request let through by the rate limiter, with the headers to answer with.
+/// A request let through by the rate limiter, with the headers to answer with,
+/// and what its key's budget said (misses only): one value, settled once.
 struct Admission: Sendable {
     var reservation: RateLimitReservation
     var headers: [(String, String)]
+    /// Nil until the budget stage has run (and for hits, which never reach it).
+    var budget: BudgetGuard.Decision?
 }
 
 /// What is known about a cache entry before its answer arrives.
@@ -523,68 +593,3 @@ struct CacheEntryTemplate: Sendable {
             body: body, createdAt: now, expiresAt: now + ttlSeconds, usage: answer.usage)
     }
 }
-
-/// The requests being answered, so that shutdown can wait for them and, at
-/// the shutdown timeout, cut those still running: their tasks are cancelled,
-/// they answer 503 (or cut a stream) and still record their usage rows.
-final class InFlightRequests: Sendable {
-    private struct State {
-        var nextID = 0
-        var running: [Int: Task<Void, Never>] = [:]
-        /// Begun but not yet attached to their task.
-        var starting: Set<Int> = []
-        var cutting = false
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    /// Counts a request in before its task exists.
-    func begin() -> Int {
-        state.withLockedValue { state in
-            state.nextID += 1
-            state.starting.insert(state.nextID)
-            return state.nextID
-        }
-    }
-
-    /// The task answering request `id`; ignored when it has already ended.
-    func attach(_ task: Task<Void, Never>, to id: Int) {
-        let cancelNow = state.withLockedValue { state -> Bool in
-            guard state.starting.remove(id) != nil else { return false }
-            state.running[id] = task
-            return state.cutting
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func end(_ id: Int) {
-        state.withLockedValue { state in
-            state.starting.remove(id)
-            state.running[id] = nil
-        }
-    }
-
-    var count: Int { state.withLockedValue { $0.running.count + $0.starting.count } }
-
-    /// Whether `cutAll` was called: a cancelled request then answers "shutting down".
-    var isCutting: Bool { state.withLockedValue { $0.cutting } }
-
-    /// Cancels every request still running, and any that attaches later.
-    func cutAll() {
-        let tasks = state.withLockedValue { state in
-            state.cutting = true
-            return Array(state.running.values)
-        }
-        for task in tasks { task.cancel() }
-    }
-}
-
-/// Counts things that must end before shutdown goes on (listeners closing).
-final class ActiveRequestCounter: Sendable {
-    private let count = NIOLockedValueBox(0)
-
-    func increment() { count.withLockedValue { $0 += 1 } }
-    func decrement() { count.withLockedValue { $0 -= 1 } }
-    var value: Int { count.withLockedValue { $0 } }
-}
-

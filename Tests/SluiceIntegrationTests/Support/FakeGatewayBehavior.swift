@@ -12,6 +12,17 @@ struct FakeGatewayBehavior: Sendable {
     var fault: FakeGatewayFault?
     /// The usage every answer reports.
     var usage = FakeUsage.standard
+    /// The `pricing` of every model in `GET /v1/models` (USD per token, as
+    /// decimal strings); nil lists the models without prices.
+    var pricing: FakePricing? = .standard
+}
+
+/// A model's `pricing` in `GET /v1/models`, as the Vercel gateway lists it.
+struct FakePricing: Sendable, Equatable {
+    var input: String
+    var output: String
+
+    static let standard = FakePricing(input: "0.00000015", output: "0.0000006")
 }
 
 /// A way for the fake gateway to misbehave.

@@ -48,6 +48,15 @@ struct FakeGatewayResponder: HTTPResponder {
     ) -> Response {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         switch (request.method, path) {
+        case ("POST", "/v1/chat/completions") where model == FakeGatewayPayloads.toolsModel:
+            let echo = Self.lastMessage(in: json)
+            guard streaming else {
+                return answer(FakeGatewayPayloads.toolsCompletion(model: model, echo: echo, usage: behavior.usage), status: 200, path: request.path)
+            }
+            let includeUsage = (json["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
+            return typedStream(
+                FakeGatewayPayloads.toolsStreamEvents(model: model, echo: echo, includeUsage: includeUsage, usage: behavior.usage),
+                path: request.path)
         case ("POST", "/v1/chat/completions") where streaming:
             let options = json["stream_options"] as? [String: Any]
             let includeUsage = options?["include_usage"] as? Bool ?? false
@@ -58,8 +67,23 @@ struct FakeGatewayResponder: HTTPResponder {
         case ("POST", "/v1/embeddings"):
             let inputs = (json["input"] as? [Any])?.count ?? 1
             return answer(FakeGatewayPayloads.embeddings(model: model, inputCount: inputs, usage: behavior.usage), status: 200, path: request.path)
+        case ("POST", "/v1/responses") where streaming:
+            let input = json["input"] as? String ?? ""
+            return typedStream(FakeGatewayPayloads.responseEvents(model: model, echo: input, usage: behavior.usage), path: request.path)
+        case ("POST", "/v1/messages") where streaming:
+            return typedStream(
+                FakeGatewayPayloads.anthropicEvents(model: model, echo: Self.lastMessage(in: json), usage: behavior.usage), path: request.path)
+        case ("POST", "/v1/responses"):
+            let input = json["input"] as? String ?? Self.lastMessage(in: ["messages": json["input"] ?? []])
+            return answer(FakeGatewayPayloads.response(model: model, echo: input, usage: behavior.usage), status: 200, path: request.path)
+        case ("POST", "/v1/messages"):
+            let payload = FakeGatewayPayloads.anthropicMessage(model: model, echo: Self.lastMessage(in: json), usage: behavior.usage)
+            return answer(payload, status: 200, path: request.path)
+        case ("POST", "/v1/completions"):
+            let prompt = json["prompt"] as? String ?? ""
+            return answer(FakeGatewayPayloads.textCompletion(model: model, echo: prompt, usage: behavior.usage), status: 200, path: request.path)
         case ("GET", "/v1/models"):
-            return answer(FakeGatewayPayloads.models(), status: 200, path: request.path)
+            return answer(FakeGatewayPayloads.models(pricing: behavior.pricing), status: 200, path: request.path)
         default:
             return answer(FakeGatewayPayloads.echo(method: request.method, path: request.path, body: request.body), status: 200, path: request.path)
         }
@@ -109,6 +133,21 @@ struct FakeGatewayResponder: HTTPResponder {
             recorder.record(RecordedAnswer(path: path, status: 200, body: sent))
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// A stream of SSE events (typed `event:` and `data:` lines, or `data:` only), sent one by one.
+    private func typedStream(_ events: [Data], path: String) -> Response {
+        let recorder = self.recorder
+        let body = ResponseBody { writer in
+            var sent = Data()
+            for event in events {
+                try await writer.write(ByteBuffer(bytes: event))
+                sent += event
+            }
+            try await writer.finish(nil)
+            recorder.record(RecordedAnswer(path: path, status: 200, body: sent))
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: body)
     }
 
     private func dropMidAnswer(streaming: Bool) -> Response {
