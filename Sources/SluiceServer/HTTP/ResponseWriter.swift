@@ -45,8 +45,8 @@ final class ResponseWriter: Sendable {
     func send(status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
         var headers = headers
         headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        markHead(bodyBytes: body.readableBytes)
-        let head = makeHead(status: status, headers: headers)
+        let extraHeaders = markHead(bodyBytes: body.readableBytes)
+        let head = makeHead(status: status, headers: headers, extraHeaders: extraHeaders)
         let eventLoop = channel.eventLoop
         if eventLoop.inEventLoop {
             writeWhole(head: head, body: body)
@@ -76,8 +76,9 @@ final class ResponseWriter: Sendable {
     func start(status: HTTPResponseStatus, headers: HTTPHeaders) {
         var headers = headers
         headers.remove(name: "content-length")
-        markHead(bodyBytes: 0)
-        channel.writeAndFlush(HTTPServerResponsePart.head(makeHead(status: status, headers: headers)), promise: nil)
+        let extraHeaders = markHead(bodyBytes: 0)
+        let head = makeHead(status: status, headers: headers, extraHeaders: extraHeaders)
+        channel.writeAndFlush(HTTPServerResponsePart.head(head), promise: nil)
     }
 
     /// Writes one part of a streamed body and waits until it reached the socket.
@@ -111,11 +112,14 @@ final class ResponseWriter: Sendable {
         channel.close(promise: nil)
     }
 
-    private func markHead(bodyBytes: Int) {
+    /// Records that the head goes out; returns the headers every answer carries
+    /// (read under the same lock, so an answer takes it once).
+    private func markHead(bodyBytes: Int) -> [(String, String)] {
         state.withLockedValue {
             $0.headSent = true
             $0.bytesSent += bodyBytes
             $0.firstByteAt = .now
+            return $0.extraHeaders
         }
     }
 
@@ -125,9 +129,11 @@ final class ResponseWriter: Sendable {
         state.withLockedValue { $0.extraHeaders += headers }
     }
 
-    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
+    private func makeHead(
+        status: HTTPResponseStatus, headers: HTTPHeaders, extraHeaders: [(String, String)]
+    ) -> HTTPResponseHead {
         var headers = headers
-        for (name, value) in state.withLockedValue({ $0.extraHeaders }) { headers.replaceOrAdd(name: name, value: value) }
+        for (name, value) in extraHeaders { headers.replaceOrAdd(name: name, value: value) }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         return HTTPResponseHead(version: .http1_1, status: status, headers: headers)
     }
