@@ -67,7 +67,9 @@ final class UsageRowsTests: DaemonTestCase {
                       "\(context): arrival time \(row.timestamp) not within \(request.sentAt)...\(request.answeredAt)", file: file, line: line)
         let wallMs = (request.answeredAt - request.sentAt) * 1000
         XCTAssertGreaterThan(row.latencyMs, 0, context, file: file, line: line)
-        XCTAssertLessThanOrEqual(row.latencyMs, wallMs + 1, "\(context): latency longer than the client waited", file: file, line: line)
+        // The row's clock stops when the daemon records it, just after the answer is
+        // handed to the socket: on a loaded machine the client may read it a little earlier.
+        XCTAssertLessThanOrEqual(row.latencyMs, wallMs + 5, "\(context): latency longer than the client waited", file: file, line: line)
         if let firstByte = row.firstByteLatencyMs {
             XCTAssertGreaterThan(firstByte, 0, context, file: file, line: line)
             XCTAssertLessThanOrEqual(firstByte, row.latencyMs, context, file: file, line: line)
