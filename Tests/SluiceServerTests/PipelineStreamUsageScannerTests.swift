@@ -31,14 +31,59 @@ final class StreamUsageScannerTests: XCTestCase {
 
         """
 
-    private func scan(_ chunks: [[UInt8]]) -> TokenUsage? {
-        var scanner = StreamUsageScanner()
+    private func scan(_ chunks: [[UInt8]], api: any LLMAPI = ChatCompletionsAPI()) -> TokenUsage? {
+        var scanner = StreamUsageScanner(api: api)
         for chunk in chunks { scanner.consume(chunk) }
         return scanner.usage
     }
 
-    private func scan(_ text: String) -> TokenUsage? {
-        scan([Array(text.utf8)])
+    private func scan(_ text: String, api: any LLMAPI = ChatCompletionsAPI()) -> TokenUsage? {
+        scan([Array(text.utf8)], api: api)
+    }
+
+    func testReadsOpenAICachedPromptTokens() {
+        let stream = #"data: {"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":5,"total_tokens":105,"prompt_tokens_details":{"cached_tokens":64}}}"# + "\n\n"
+        XCTAssertEqual(scan(stream), TokenUsage(promptTokens: 100, completionTokens: 5, totalTokens: 105, cachedTokens: 64))
+    }
+
+    /// Responses: usage on the final event's `response`, with its own names.
+    func testReadsTheResponsesAPIsFinalEvent() {
+        let stream = """
+            event: response.created
+            data: {"type":"response.created","response":{"id":"resp_1","status":"in_progress","usage":null}}
+
+            event: response.output_text.delta
+            data: {"type":"response.output_text.delta","delta":"Hi"}
+
+            event: response.completed
+            data: {"type":"response.completed","response":{"id":"resp_1","status":"completed","usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":2,"total_tokens":12,"cost":0.0004}}}
+
+
+            """
+        XCTAssertEqual(scan(stream, api: ResponsesAPI()),
+                       TokenUsage(promptTokens: 10, completionTokens: 2, totalTokens: 12, cost: 0.0004, cachedTokens: 4))
+    }
+
+    /// Anthropic: input (with cache reads and writes) on `message_start`, the
+    /// output total on `message_delta`.
+    func testAddsUpAnthropicsMessageStartAndMessageDelta() {
+        let stream = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":3,"cache_read_input_tokens":50,"cache_creation_input_tokens":7,"output_tokens":1}}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+
+            """
+        XCTAssertEqual(scan(stream, api: AnthropicMessagesAPI()),
+                       TokenUsage(promptTokens: 60, completionTokens: 9, totalTokens: 69, cachedTokens: 50))
     }
 
     func testFindsUsageOnTheLastContentChunk() {

@@ -1,6 +1,8 @@
 /// OpenAI's Responses API (`/v1/responses`): a stream is typed events,
 /// `response.created` … `response.completed`; a stored stream is replayed as
 /// the same events (it has its own cache entry, apart from the plain answer).
+/// Usage is `input_tokens`, `output_tokens` and `input_tokens_details.cached_tokens`,
+/// on the answer and on the final event's `response`.
 public struct ResponsesAPI: LLMAPI {
     public init() {}
 
@@ -9,16 +11,17 @@ public struct ResponsesAPI: LLMAPI {
         if last.name == "response.completed" { return true }
         return (try? JSONParser.parse(last.data))?["type"]?.stringValue == "response.completed"
     }
-}
 
-/// Anthropic's Messages API (`/v1/messages`): a stream is `message_start` …
-/// `message_stop`, replayed as the same events.
-public struct AnthropicMessagesAPI: LLMAPI {
-    public init() {}
+    public func usage(from usageObject: JSONValue) -> TokenUsage? {
+        guard usageObject.isObject else { return nil }
+        return TokenUsage(
+            prompt: usageObject["input_tokens"]?.intValue, completion: usageObject["output_tokens"]?.intValue,
+            total: usageObject["total_tokens"]?.intValue, cost: TokenUsage.cost(in: usageObject),
+            cached: usageObject["input_tokens_details"]?["cached_tokens"]?.intValue)
+    }
 
-    public func endsNormally(_ events: [ServerSentEvent]) -> Bool {
-        guard let last = events.last else { return false }
-        if last.name == "message_stop" { return true }
-        return (try? JSONParser.parse(last.data))?["type"]?.stringValue == "message_stop"
+    public func streamUsage(_ earlier: TokenUsage?, after event: JSONValue) -> TokenUsage? {
+        guard let object = event["response"]?["usage"], let found = usage(from: object) else { return earlier }
+        return found
     }
 }

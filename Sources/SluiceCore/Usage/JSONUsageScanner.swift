@@ -51,14 +51,19 @@ public struct JSONUsageScanner: Sendable {
     private var captureOverflowed = false
     private var captureStart = 0
     private var captured: [UInt8] = []
-    private var lastUsage: TokenUsage?
+    private var lastUsage: JSONValue?
 
     public init() {}
 
-    /// The answer's usage, once the whole body has been seen and is a valid JSON object
-    /// (trailing whitespace allowed); nil before that, and for anything else.
-    public var usage: TokenUsage? {
+    /// The answer's `usage` object, once the whole body has been seen and is a
+    /// valid JSON object (trailing whitespace allowed); nil before that, and for anything else.
+    public var usageObject: JSONValue? {
         state == .done ? lastUsage : nil
+    }
+
+    /// `usageObject` read with OpenAI's names (see `TokenUsage.init(usageObject:)`).
+    public var usage: TokenUsage? {
+        TokenUsage(usageObject: usageObject)
     }
 
     /// Feeds the next bytes of the body.
@@ -420,7 +425,7 @@ public struct JSONUsageScanner: Sendable {
         if captureOverflowed {
             lastUsage = nil
         } else {
-            lastUsage = TokenUsage(usageObject: try? JSONParser.parse(captured))
+            lastUsage = (try? JSONParser.parse(captured)).flatMap { $0.isObject ? $0 : nil }
         }
         captured.removeAll(keepingCapacity: true)
     }

@@ -21,12 +21,16 @@ public struct TokenUsage: Sendable, Equatable {
     public var totalTokens: Int
     /// USD, where the upstream reports it (`usage.cost` on the Vercel AI Gateway).
     public var cost: Double?
+    /// Prompt tokens read from the provider's prompt cache (part of `promptTokens`):
+    /// OpenAI's `cached_tokens`, Anthropic's `cache_read_input_tokens`.
+    public var cachedTokens: Int
 
-    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int, cost: Double? = nil) {
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int, cost: Double? = nil, cachedTokens: Int = 0) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.totalTokens = totalTokens
         self.cost = cost
+        self.cachedTokens = cachedTokens
     }
 }
 

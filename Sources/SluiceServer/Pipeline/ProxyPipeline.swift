@@ -30,6 +30,7 @@ final class ProxyPipeline: HTTPResponder {
     private let keyRegistry: NIOLockedValueBox<ClientKeyRegistry>
     let webAccessPolicy: NIOLockedValueBox<WebAccessPolicy>
     let coalescer = RequestCoalescer<CacheKey, SharedAnswer>()
+    let sharedStreams = SharedStreams(retainLimit: ProxyPipeline.maxStoredAnswerBytes, lagLimit: 1 << 20)
     let inFlight = InFlightRequests()
     private let taskExecutors = EventLoopTaskExecutors()
 
@@ -257,7 +258,8 @@ final class ProxyPipeline: HTTPResponder {
             pathAndQuery: route.upstreamPath + request.query,
             headers: HeaderPolicy.upstreamHeaders(from: request.head.headers, keepingClientAPIKey: prepared.upstreamAuth.keepsClientAPIKey),
             body: request.body,
-            bearer: prepared.upstreamAuth.bearer
+            bearer: prepared.upstreamAuth.bearer,
+            api: route.api
         )
         record.cacheOutcome = cacheKey == nil || directives.skipsLookup ? .bypass : .miss
         do throws(SluiceError) {
@@ -267,12 +269,9 @@ final class ProxyPipeline: HTTPResponder {
                 return .success(.relayed)
             }
             if body.summary.stream {
-                // Relayed as it arrives, and stored once it has ended normally.
-                let recording = route.api.map {
-                    StreamRecording(api: $0, template: entryTemplate(cacheKey, directives: directives, body: body, record: record))
-                }
-                try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record, recording: recording)
-                return .success(.relayed)
+                return try await .success(forwardStream(
+                    upstreamRequest, prepared: prepared, cacheKey: cacheKey, admission: admission,
+                    writer: writer, record: &record))
             }
             let fetched = try await fetchAnswer(
                 upstreamRequest, cacheKey: cacheKey, directives: directives, body: body,
@@ -280,7 +279,7 @@ final class ProxyPipeline: HTTPResponder {
             switch fetched {
             case .whole(let answer):
                 if UpstreamFailure.allowsStaleAnswer(status: Int(answer.status.code)),
-                   let entry = components.cache.lookupStale(key: cacheKey) {
+                   let entry = staleAnswer(cacheKey, prepared: prepared) {
                     return .success(.stale(entry))
                 }
                 record.status = Int(answer.status.code)
@@ -297,11 +296,52 @@ final class ProxyPipeline: HTTPResponder {
             }
         } catch {
             if let cacheKey, UpstreamFailure.allowsStaleAnswer(status: error.status),
-               let entry = components.cache.lookupStale(key: cacheKey) {
+               let entry = staleAnswer(cacheKey, prepared: prepared) {
                 return .success(.stale(entry))
             }
             return .failure(error)
         }
+    }
+
+    /// A streamed request: joins the identical stream in flight, or opens one
+    /// (see `SharedStream`), and relays it as it arrives; the stream is stored
+    /// once it has ended normally.
+    private func forwardStream(
+        _ upstreamRequest: UpstreamRequest, prepared: PreparedRequest, cacheKey: CacheKey, admission: Admission,
+        writer: ResponseWriter, record: inout RequestRecord
+    ) async throws(SluiceError) -> Forwarded {
+        let flight = SharedStreams.Key(cacheKey: cacheKey, includeUsage: prepared.body.summary.includeUsage)
+        let (subscription, opened) = prepared.directives.noCache
+            ? sharedStreams.openUnshared()
+            : sharedStreams.join(flight)
+        defer { subscription.cancel() }
+        if let opened {
+            let recording = prepared.route.api.map {
+                StreamRecording(api: $0, template: entryTemplate(cacheKey, directives: prepared.directives, body: prepared.body, record: record))
+            }
+            opened.start { [self] stream in
+                await produce(upstreamRequest, recording: recording, into: stream, flight: flight)
+            }
+        }
+        let head = try await subscription.head()
+        if UpstreamFailure.allowsStaleAnswer(status: Int(head.status.code)),
+           let entry = staleAnswer(cacheKey, prepared: prepared) {
+            return .stale(entry)
+        }
+        let isOpener = opened != nil
+        record.cacheOutcome = isOpener ? record.cacheOutcome : .coalesced
+        await relay(subscription.body(head: head, opener: isOpener), limitHeaders: admission.headers, writer: writer, record: &record)
+        if !isOpener {
+            // Tokens another request paid for: saved here, when the stream came whole.
+            record.saved = record.status == 200 && record.errorCode == nil ? record.usage : nil
+            record.usage = nil
+        }
+        return .relayed
+    }
+
+    /// An answer expired less than `cache.stale_if_error` ago, in the shape the request asks for.
+    private func staleAnswer(_ cacheKey: CacheKey, prepared: PreparedRequest) -> CachedResponse? {
+        components.cache.lookupStale(key: cacheKey).flatMap { shaped($0, route: prepared.route, summary: prepared.body.summary) }
     }
 
     /// Which client this is (from `Authorization`, else `x-api-key`), and how

@@ -1,15 +1,20 @@
 import SluiceCore
 
-/// Watches an SSE stream go by and keeps the last `usage` it carries.
+/// Watches an SSE stream go by and keeps the usage it reports, read the way
+/// its API says (`LLMAPI.streamUsage(_:after:)`).
 ///
 /// Only `data:` lines that mention `"usage"` are parsed, so a stream costs one
-/// byte scan, not one JSON parse per chunk. The Vercel gateway puts `usage` on
-/// the last content chunk; OpenAI on a final chunk with no choices; both work.
+/// byte scan, not one JSON parse per chunk.
 struct StreamUsageScanner {
+    let api: any LLMAPI
     private(set) var usage: TokenUsage?
     private var line: [UInt8] = []
     /// A line longer than this is not a usage line worth keeping.
     private static let maximumLineBytes = 1 << 20
+
+    init(api: any LLMAPI) {
+        self.api = api
+    }
 
     mutating func consume(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
@@ -29,18 +34,7 @@ struct StreamUsageScanner {
         while payload.last == UInt8(ascii: "\r") { payload = payload.dropLast() }
         guard payload.first == UInt8(ascii: "{"), containsUsage(payload) else { return }
         guard let event = try? JSONParser.parse(Array(payload)) else { return }
-        // Chat and completions: `usage` on the event. Responses: on the final
-        // `response`. Anthropic: input tokens on `message_start`'s message,
-        // output tokens on `message_delta`, so a later usage without input
-        // tokens keeps the ones seen before.
-        let usageObject = event["usage"] ?? event["response"]?["usage"] ?? event["message"]?["usage"]
-        guard var found = TokenUsage(usageObject: usageObject) else { return }
-        if let earlier = usage, found.promptTokens == 0, earlier.promptTokens > 0, usageObject?["total_tokens"] == nil {
-            found = TokenUsage(
-                promptTokens: earlier.promptTokens, completionTokens: found.completionTokens,
-                totalTokens: earlier.promptTokens + found.completionTokens, cost: found.cost ?? earlier.cost)
-        }
-        usage = found
+        usage = api.streamUsage(usage, after: event)
     }
 
     private func containsUsage(_ payload: ArraySlice<UInt8>) -> Bool {

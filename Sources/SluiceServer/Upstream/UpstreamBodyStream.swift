@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import SluiceCore
 
 /// An upstream answer whose head has arrived and whose body is read as it
 /// comes: relayed to the client chunk by chunk, never held whole. Its usage is
@@ -16,9 +17,10 @@ struct UpstreamBodyStream {
     private var iterator: HTTPClientResponse.Body.AsyncIterator
     private(set) var usageScanner: AnswerUsageScanner
 
-    init(response: HTTPClientResponse, started: ContinuousClock.Instant) {
+    /// - Parameter api: the model API that answers, which reads its usage; nil for other routes.
+    init(response: HTTPClientResponse, started: ContinuousClock.Instant, api: (any LLMAPI)?) {
         self.init(response: response, started: started, prefix: nil, iterator: response.body.makeAsyncIterator(),
-                  usageScanner: AnswerUsageScanner(contentType: response.headers.first(name: "content-type")))
+                  usageScanner: AnswerUsageScanner(contentType: response.headers.first(name: "content-type"), api: api))
     }
 
     init(

@@ -14,6 +14,8 @@ struct UpstreamRequest: Sendable {
     var body: ByteBuffer
     /// The bearer to send; nil sends none.
     var bearer: String?
+    /// The model API asked, which reads the answer's usage; nil for other routes.
+    var api: (any LLMAPI)?
 }
 
 /// A complete upstream answer, read whole.
@@ -111,7 +113,7 @@ final class UpstreamClient: Sendable {
         let started = ContinuousClock.now
         let response = try await send(request)
         var iterator = response.body.makeAsyncIterator()
-        var scanner = AnswerUsageScanner(contentType: response.headers.first(name: "content-type"))
+        var scanner = AnswerUsageScanner(contentType: response.headers.first(name: "content-type"), api: request.api)
         var body = ByteBuffer()
         do {
             while var chunk = try await iterator.next() {

@@ -33,6 +33,8 @@ enum FakeGatewayFault: Sendable, Equatable {
     case slow(Duration)
     /// Send the head and part of the body, then close the connection.
     case drop
+    /// Send the head and part of the body, wait this long, then close the connection.
+    case dropAfter(Duration)
     /// Send the head, then nothing until the peer goes away.
     case stall
 

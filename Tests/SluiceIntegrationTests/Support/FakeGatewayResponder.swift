@@ -35,6 +35,8 @@ struct FakeGatewayResponder: HTTPResponder {
             try await Task.sleep(for: delay)
         case .drop:
             return dropMidAnswer(streaming: streaming)
+        case .dropAfter(let pause):
+            return dropMidAnswer(streaming: streaming, after: pause)
         case .stall:
             return stall(streaming: streaming)
         case nil:
@@ -150,12 +152,13 @@ struct FakeGatewayResponder: HTTPResponder {
         return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: body)
     }
 
-    private func dropMidAnswer(streaming: Bool) -> Response {
+    private func dropMidAnswer(streaming: Bool, after pause: Duration = .zero) -> Response {
         let body = ResponseBody { writer in
             let partial = streaming
                 ? FakeGatewayPayloads.streamChunk(model: "drop", index: 0, isLast: false, usage: nil)
                 : Data(#"{"id":"chatcmpl-fake","object":"chat.comp"#.utf8)
             try await writer.write(ByteBuffer(bytes: partial))
+            if pause > .zero { try await Task.sleep(for: pause) }
             throw DroppedOnPurpose()
         }
         var headers: HTTPFields = [.contentType: streaming ? "text/event-stream" : "application/json"]
