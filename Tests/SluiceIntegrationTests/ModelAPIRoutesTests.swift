@@ -32,6 +32,7 @@ final class ModelAPIRoutesTests: DaemonTestCase {
         let misses = rows.filter { $0.cacheOutcome == "miss" }
         XCTAssertEqual(misses.count, 4)
         XCTAssertEqual(misses.map(\.spent), Array(repeating: .chat, count: 4), "input_tokens/output_tokens read as prompt/completion")
+        XCTAssertEqual(misses.map(\.cachedTokens), Array(repeating: FakeUsage.standard.cachedTokens, count: 4), "cached tokens recorded")
         XCTAssertEqual(Set(rows.map(\.route)), ["/v1/responses", "/v1/completions"])
     }
 
@@ -58,8 +59,10 @@ final class ModelAPIRoutesTests: DaemonTestCase {
 
         let rows = try await usageRows(daemon, count: 3)
         XCTAssertEqual(rows.map(\.keyID), [KeyID.forSecret("sk-ant-alice"), KeyID.forSecret("sk-ant-alice"), KeyID.forSecret("sk-ant-bob")])
-        XCTAssertEqual(rows.first?.spent?.prompt, FakeUsage.standard.promptTokens)
+        XCTAssertEqual(rows.first?.spent?.prompt, FakeUsage.standard.promptTokens, "input_tokens plus the cache reads")
         XCTAssertEqual(rows.first?.spent?.completion, FakeUsage.standard.completionTokens)
+        XCTAssertEqual(rows.first?.cachedTokens, FakeUsage.standard.cachedTokens, "cache_read_input_tokens recorded")
+        XCTAssertNil(rows[1].cachedTokens, "a hit spent nothing")
         XCTAssertFalse(daemon.logs.contains("sk-ant-alice"), "no key in the logs")
     }
 

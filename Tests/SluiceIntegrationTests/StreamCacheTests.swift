@@ -75,6 +75,8 @@ final class StreamCacheTests: DaemonTestCase {
         XCTAssertEqual(streamMisses.map { $0.spent?.prompt }, [FakeUsage.standard.promptTokens, FakeUsage.standard.promptTokens],
                        "input tokens read from response.completed and from message_start")
         XCTAssertEqual(streamMisses.map { $0.spent?.completion }, [FakeUsage.standard.completionTokens, FakeUsage.standard.completionTokens])
+        XCTAssertEqual(streamMisses.map(\.cachedTokens), [FakeUsage.standard.cachedTokens, FakeUsage.standard.cachedTokens],
+                       "cached tokens from input_tokens_details and cache_read_input_tokens")
     }
 
     private func usageRows(_ daemon: DaemonProcess, count: Int) async throws -> [StoredUsageRow] {

@@ -297,6 +297,8 @@ struct StoredUsageRow {
     var cacheOutcome: String
     var spent: RowTokens?
     var saved: RowTokens?
+    /// Prompt tokens the provider read from its prompt cache.
+    var cachedTokens: Int?
     var firstByteLatencyMs: Double?
     var latencyMs: Double
     var upstreamLatencyMs: Double?
@@ -315,6 +317,7 @@ struct StoredUsageRow {
         cacheOutcome = row["cache_outcome"]
         spent = Self.tokens(row, prefix: "")
         saved = Self.tokens(row, prefix: "saved_")
+        cachedTokens = row["cached_tokens"]
         firstByteLatencyMs = row["first_byte_latency_ms"]
         latencyMs = row["latency_ms"]
         upstreamLatencyMs = row["upstream_latency_ms"]

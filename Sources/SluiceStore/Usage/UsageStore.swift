@@ -53,8 +53,8 @@ public final class UsageStore: Sendable {
             prompt_tokens, completion_tokens, total_tokens, cost,
             saved_prompt_tokens, saved_completion_tokens, saved_total_tokens, saved_cost,
             first_byte_latency_ms, latency_ms, upstream_latency_ms,
-            request_bytes, response_bytes, error_code)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            request_bytes, response_bytes, error_code, cached_tokens)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     static func arguments(for record: UsageRecord) -> StatementArguments {
@@ -66,7 +66,7 @@ public final class UsageStore: Sendable {
             record.saved?.promptTokens, record.saved?.completionTokens,
             record.saved?.totalTokens, record.saved?.cost,
             record.firstByteLatencyMs, record.latencyMs, record.upstreamLatencyMs,
-            record.requestBytes, record.responseBytes, record.errorCode,
+            record.requestBytes, record.responseBytes, record.errorCode, record.usage?.cachedTokens,
         ]
     }
 }

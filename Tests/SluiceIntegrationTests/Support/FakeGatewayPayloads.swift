@@ -169,7 +169,9 @@ enum FakeGatewayPayloads {
             typedEvent("message_start", ["type": "message_start", "message": [
                 "id": "msg_fake", "type": "message", "role": "assistant", "model": model, "content": [Any](),
                 "stop_reason": NSNull(), "stop_sequence": NSNull(),
-                "usage": ["input_tokens": usage.promptTokens, "output_tokens": 1],
+                // Anthropic's input_tokens leaves out the tokens read from its prompt cache.
+                "usage": ["input_tokens": usage.promptTokens - usage.cachedTokens, "output_tokens": 1,
+                          "cache_read_input_tokens": usage.cachedTokens, "cache_creation_input_tokens": 0],
             ] as [String: Any]]),
             typedEvent("content_block_start", ["type": "content_block_start", "index": 0, "content_block": ["type": "text", "text": ""]]),
             typedEvent("content_block_delta", ["type": "content_block_delta", "index": 0,
@@ -192,7 +194,7 @@ enum FakeGatewayPayloads {
             "content": [["type": "text", "text": "echo: \(echo)"]],
             "stop_reason": "end_turn", "stop_sequence": NSNull(),
             "usage": [
-                "input_tokens": usage.promptTokens, "output_tokens": usage.completionTokens,
+                "input_tokens": usage.promptTokens - usage.cachedTokens, "output_tokens": usage.completionTokens,
                 "cache_read_input_tokens": usage.cachedTokens, "cache_creation_input_tokens": 0,
             ],
         ])
