@@ -287,16 +287,19 @@ sock_load() { # SECONDS CONNECTIONS --tcp HOST:PORT | --unix PATH
         --duration "$seconds" --warmup 0 --body "$HIT_BODY"
 }
 
-first_chunk() { # SECONDS(ignored: a count of requests instead) HOST:PORT
+first_chunk() { # SECONDS(ignored: a count of requests instead) HOST:PORT BODY [sockload options]
     local count=$STREAM_COUNT
     [ "${PHASE:-}" = warmup ] && count=20
     python3 "$BENCH_DIR/tools/sockload.py" --mode first-chunk --tcp "$2" --count "$count" \
-        --body "$STREAM_BODY" --header 'x-bench-upstream: stream'
+        --body "$3" --header 'x-bench-upstream: stream' "${@:4}"
 }
 
 # Bodies exactly as bench/lua/common.lua builds them.
 HIT_BODY='{"messages":[{"content":"Say hello to the benchmark.","role":"user"}],"model":"bench/model"}'
-STREAM_BODY='{"messages":[{"content":"Stream a greeting.","role":"user"}],"model":"bench/model","stream":true}'
+# A different stream each request (sockload --vary): every one is a miss.
+STREAM_MISS_BODY='{"messages":[{"content":"Stream a greeting @N@.","role":"user"}],"model":"bench/model","stream":true}'
+# The same stream each request: after the first, a replay of the stored stream.
+STREAM_HIT_BODY='{"messages":[{"content":"Stream a greeting.","role":"user"}],"model":"bench/model","stream":true}'
 
 expect_header() { # URL BODY HEADER VALUE WHAT [curl options]
     local url=$1 body=$2 header=$3 value=$4 what=$5 seen
@@ -375,15 +378,19 @@ main() {
     measure nginx_hit "$reference_pid" wrk_load "$CONNECTIONS" hit.lua "$reference"
     measure sluice_hit_tcp_py "$sluice_pid" sock_load "$CONNECTIONS" --tcp "127.0.0.1:$SLUICE_PORT"
     measure sluice_hit_unix_py "$sluice_pid" sock_load "$CONNECTIONS" --unix "$TMP/main.sock"
+    # The same stored answer sent as a stream (chat: one entry for both shapes).
+    expect_header "$sluice$chat" "${HIT_BODY%\}},\"stream\":true}" x-sluice-cache hit "sluice, the hit asked for as a stream"
+    measure sluice_stream_hit_tcp "$sluice_pid" wrk_load "$CONNECTIONS" stream_hit.lua "$sluice"
     # 3. Misses against the fast upstream.
     measure sluice_miss "$sluice_pid" wrk_load "$CONNECTIONS" miss.lua "$sluice"
     measure nginx_miss "$reference_pid" wrk_load "$CONNECTIONS" miss.lua "$reference"
     # 4. Misses against the 20 ms upstream, many connections.
     measure direct_slow "$upstream_pid" wrk_load "$SLOW_CONNECTIONS" miss.lua "$direct" -H 'x-bench-upstream: slow'
     measure sluice_slow "$sluice_pid" wrk_load "$SLOW_CONNECTIONS" miss.lua "$sluice" -H 'x-bench-upstream: slow'
-    # 5. Streaming pass-through: time to the first event.
-    measure direct_stream "$upstream_pid" first_chunk "127.0.0.1:$UPSTREAM_PORT"
-    measure sluice_stream "$sluice_pid" first_chunk "127.0.0.1:$SLUICE_PORT"
+    # 5. Streams: time to the first event, a miss (relayed and recorded) and a replay.
+    measure direct_stream "$upstream_pid" first_chunk "127.0.0.1:$UPSTREAM_PORT" "$STREAM_MISS_BODY" --vary
+    measure sluice_stream "$sluice_pid" first_chunk "127.0.0.1:$SLUICE_PORT" "$STREAM_MISS_BODY" --vary
+    measure sluice_stream_replay "$sluice_pid" first_chunk "127.0.0.1:$SLUICE_PORT" "$STREAM_HIT_BODY"
     # 6. One connection: latency without queueing.
     measure direct_one "$upstream_pid" wrk_load 1 hit.lua "$direct"
     measure sluice_hit_one "$sluice_pid" wrk_load 1 hit.lua "$sluice"

@@ -10,7 +10,9 @@ prints the same summary line as bench/lua/report.lua.
 Modes:
   load         fixed concurrency for a duration, after a warm-up
   first-chunk  sequential streaming requests on one connection: time from
-               sending the request to the first byte of the first SSE event
+               sending the request to the first byte of the first SSE event;
+               with --vary, `@N@` in the body becomes the request's number, so
+               that every request is a different one (a cache miss)
 """
 
 import argparse
@@ -37,11 +39,12 @@ def parse_args():
     parser.add_argument("--body", required=True, help="request body (JSON text)")
     parser.add_argument("--path", default="/v1/chat/completions")
     parser.add_argument("--header", action="append", default=[], metavar="NAME: VALUE")
+    parser.add_argument("--vary", action="store_true", help="replace @N@ in the body per request (first-chunk)")
     return parser.parse_args()
 
 
-def build_request(args):
-    body = args.body.encode()
+def build_request(args, body_text=None):
+    body = (args.body if body_text is None else body_text).encode()
     lines = [
         f"POST {args.path} HTTP/1.1",
         "Host: bench",
@@ -218,7 +221,10 @@ def run_first_chunk(args):
     request = build_request(args)
     sock = connect(args)
     first_chunk, errors = [], 0
+    run = "%d-%d" % (os.getpid(), time.monotonic_ns())
     for index in range(args.count + 5):  # the first five warm the path up
+        if args.vary:
+            request = build_request(args, args.body.replace("@N@", "%s-%d" % (run, index)))
         sent = time.monotonic_ns()
         sock.sendall(request)
         response, seen_at = Response(), None
