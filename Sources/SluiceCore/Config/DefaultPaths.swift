@@ -17,10 +17,16 @@ public enum DefaultPaths {
         return nil
     }
 
-    /// `$RUNTIME_DIRECTORY/sluice.sock`, else `sluice.sock` in the database's folder.
+    /// `$RUNTIME_DIRECTORY/sluice.sock`, else `sluice.sock` in the database's
+    /// folder (for a PostgreSQL database, the folder the SQLite file would have).
     public static func unixSocket(environment: [String: String], databasePath: String) -> String {
         if let runtime = firstDirectory(environment["RUNTIME_DIRECTORY"]) {
             return join(runtime, "sluice.sock")
+        }
+        var databasePath = databasePath
+        if DatabaseLocation(databasePath).isPostgreSQL {
+            guard let local = database(environment: environment) else { return "sluice.sock" }
+            databasePath = local
         }
         guard let slash = databasePath.lastIndex(of: "/") else { return "sluice.sock" }
         return join(String(databasePath[...slash]), "sluice.sock")

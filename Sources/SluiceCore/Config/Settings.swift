@@ -7,8 +7,11 @@ public struct Settings: Sendable, Equatable {
     public var tcp: HostAndPort?
     /// The Unix socket path, or `nil` when disabled with `off`.
     public var unixSocketPath: String?
-    /// The SQLite database file.
+    /// The `db` setting: the SQLite database file, or a `postgresql://` URL (see `database`).
     public var databasePath: String
+
+    /// What `databasePath` names.
+    public var database: DatabaseLocation { DatabaseLocation(databasePath) }
     /// Base URL of the OpenAI-compatible upstream, without a trailing slash.
     public var upstream: String
     /// No byte from upstream for this long ends the request with 504.

@@ -13,7 +13,7 @@ public enum SettingsReport {
         }
         topLevel(.tcp, settings.tcp?.description ?? "off")
         topLevel(.unix, settings.unixSocketPath ?? "off")
-        topLevel(.db, settings.databasePath)
+        topLevel(.db, settings.database.redacted)
         topLevel(.upstream, settings.upstream)
         topLevel(.upstreamTimeout, DurationFormatter.format(settings.upstreamTimeout))
         topLevel(.maxBody, ByteSizeFormatter.format(settings.maxBodyBytes))
