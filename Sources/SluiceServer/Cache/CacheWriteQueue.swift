@@ -1,12 +1,12 @@
 import NIOConcurrencyHelpers
-import NIOPosix
 import SluiceStore
 
-/// Writes stored answers to SQLite behind the request path, many per transaction.
+/// Writes stored answers to the cache's backend behind the request path, many
+/// per transaction.
 ///
 /// A miss must not wait for its answer to reach the disk: the answer is served
 /// (and kept in the memory front) at once, and queued here. The first answer
-/// queued starts a writer on the thread pool; answers queued while it writes
+/// queued starts a writer task; answers queued while it writes
 /// go in its next transaction, so under load one commit carries many answers
 /// (a commit per answer cost more CPU than the rest of a miss). The queue is
 /// bounded: past `maxPendingBytes` an answer is not cached, and that is logged.
@@ -15,20 +15,18 @@ final class CacheWriteQueue: Sendable {
     private struct State {
         var pending: [CachedResponse] = []
         var pendingBytes = 0
-        /// A writer runs on the thread pool, or is about to.
+        /// A writer runs, or is about to.
         var writing = false
         var droppedSinceLastLog = 0
     }
 
-    private let store: CacheStore
-    private let threadPool: NIOThreadPool
+    private let backend: any CacheBackend
     private let health: HealthMonitor
     private let maxPendingBytes: Int
     private let state = NIOLockedValueBox(State())
 
-    init(store: CacheStore, threadPool: NIOThreadPool, health: HealthMonitor, maxPendingBytes: Int = 64 << 20) {
-        self.store = store
-        self.threadPool = threadPool
+    init(backend: any CacheBackend, health: HealthMonitor, maxPendingBytes: Int = 64 << 20) {
+        self.backend = backend
         self.health = health
         self.maxPendingBytes = maxPendingBytes
     }
@@ -47,13 +45,7 @@ final class CacheWriteQueue: Sendable {
             return (true, !state.writing)
         }
         if startWriter {
-            threadPool.submit { [self] poolState in
-                guard case .active = poolState else {
-                    state.withLockedValue { $0.writing = false }
-                    return
-                }
-                writeUntilEmpty()
-            }
+            Task { [self] in await writeUntilEmpty() }
         }
         return accepted
     }
@@ -76,20 +68,15 @@ final class CacheWriteQueue: Sendable {
             case nil:
                 return
             case true?:
-                // The pool may already be stopping: then write from here.
-                do {
-                    try await threadPool.runIfActive { [self] in writeUntilEmpty() }
-                } catch {
-                    writeUntilEmpty()
-                }
+                await writeUntilEmpty()
             case false?:
                 try? await Task.sleep(for: .milliseconds(2))
             }
         }
     }
 
-    /// Runs on one thread at a time (guarded by `writing`).
-    private func writeUntilEmpty() {
+    /// Runs in one task at a time (guarded by `writing`).
+    private func writeUntilEmpty() async {
         while true {
             let (batch, dropped) = state.withLockedValue { state -> ([CachedResponse], Int) in
                 let batch = state.pending
@@ -107,7 +94,7 @@ final class CacheWriteQueue: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                try store.store(batch)
+                try await backend.store(batch)
                 health.succeeded(.cacheStore)
             } catch {
                 health.failed(.cacheStore, error: error, metadata: ["answers": "\(batch.count)"])

@@ -1,94 +1,135 @@
 import Logging
 import NIOConcurrencyHelpers
-import NIOPosix
 import SluiceCore
 import SluiceStore
 
 /// The cache step's view of storage: lookups, stores and hit bookkeeping over
-/// the SQLite `CacheStore`, with the hottest entries kept in memory in front.
+/// a `CacheBackend` (this daemon's SQLite file, or a fleet's PostgreSQL), with
+/// the hottest entries kept in memory in front.
 ///
-/// Lookups try memory, then a synchronous SQLite point read (tens of µs,
-/// cheaper than an async hop); an entry read from SQLite joins the memory front
-/// on its second read (see `AdmissionDoorkeeper`). Stores and hit counters go to
-/// SQLite off the request path. A storage failure never fails a request: the step turns into
-/// a pass-through and the error goes to the `HealthMonitor` (logged once per interval, shown in `/healthz`). `sluice cache purge` asks
-/// the daemon to purge (`purge(model:olderThanSeconds:all:)`); when another process changes the database itself, the memory front is dropped.
+/// Lookups try memory, then, where the backend reads synchronously (SQLite),
+/// a point read on the spot (tens of µs, cheaper than an async hop); other
+/// backends are read by `lookupInBackend`. An entry read from the backend
+/// joins the memory front on its second read (see `AdmissionDoorkeeper`).
+/// Stores and hit counters go to the backend off the request path. A storage
+/// failure never fails a request: the step turns into a pass-through and the
+/// error goes to the `HealthMonitor` (logged once per interval, shown in
+/// `/healthz`). `sluice cache purge` asks the daemon to purge
+/// (`purge(model:olderThanSeconds:all:)`); when someone else deletes entries
+/// (the CLI on the database itself, another daemon of a fleet), the memory
+/// front is dropped.
 final class ResponseCache: Sendable {
-    private let store: CacheStore
+    private let backend: any CacheBackend
     private let hot: NIOLockedValueBox<MemoryFront>
-    private let changeWatcher: ExternalChangeWatcher
     private let clock: any WallClock
-    private let threadPool: NIOThreadPool
     private let logger: Logger
     private let health: HealthMonitor
     private let writes: CacheWriteQueue
     /// Hits not yet written to the store, by entry id (cheaper to hash and keep
     /// than the 64-digit key when hits spread over many entries).
-    private let pendingHits = NIOLockedValueBox([Int64: CacheHitTally]())
+    private let pendingHits = NIOLockedValueBox([Int64: PendingHits]())
 
     /// Seconds past its expiry that an entry is kept and may stand in for a failed upstream.
     private let staleIfError: Double
 
     init(
-        database: SluiceDatabase, clock: any WallClock, threadPool: NIOThreadPool, logger: Logger, health: HealthMonitor,
+        backend: any CacheBackend, clock: any WallClock, logger: Logger, health: HealthMonitor,
         memoryBytes: Int = 32 << 20, staleIfError: Duration = .zero
     ) {
         self.staleIfError = staleIfError.inSeconds
-        let store = CacheStore(database: database)
-        self.store = store
-        self.writes = CacheWriteQueue(store: store, threadPool: threadPool, health: health)
+        self.backend = backend
+        self.writes = CacheWriteQueue(backend: backend, health: health)
         self.hot = NIOLockedValueBox(MemoryFront(entries: LRUByteCache(capacity: memoryBytes), doorkeeper: AdmissionDoorkeeper()))
-        self.changeWatcher = ExternalChangeWatcher(database: database)
         self.clock = clock
-        self.threadPool = threadPool
         self.logger = logger
         self.health = health
     }
 
+    /// Whether lookups past memory need `lookupInBackend` (an async store).
+    var needsAsyncLookups: Bool { !backend.readsSynchronously }
+
     /// A stored answer for `key` that expired less than `staleIfError` ago, to
     /// stand in when the upstream fails (`cache.stale_if_error`); nil when that is 0.
-    func lookupStale(key: CacheKey) -> CachedResponse? {
-        guard staleIfError > 0, let (entry, id) = storedEntry(key: key) else { return nil }
+    func lookupStale(key: CacheKey) async -> CachedResponse? {
+        guard staleIfError > 0, let (entry, id) = await storedEntry(key: key) else { return nil }
         let now = clock.now()
         guard !entry.isFresh(at: now), now - entry.expiresAt < staleIfError else { return nil }
-        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
+        countHit(id, key: entry.key, at: now)
         return entry
     }
 
-    /// A fresh stored answer for `key`, no older than `maxAge` seconds when given.
+    /// A fresh stored answer for `key`, no older than `maxAge` seconds when
+    /// given: from memory, or from a backend that reads synchronously.
     func lookup(key: CacheKey, maxAge: Int?) -> CachedResponse? {
-        guard let (entry, id) = storedEntry(key: key) else { return nil }
-        let now = clock.now()
-        guard entry.isFresh(at: now) else { return nil }
-        if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
-        pendingHits.withLockedValue { $0[id, default: CacheHitTally(count: 0, lastUsedAt: now)].add(at: now) }
-        return entry
-    }
-
-    /// The entry stored for `key`, fresh or not, from memory or SQLite, with its id.
-    private func storedEntry(key: CacheKey) -> (CachedResponse, Int64)? {
-        // The entry's id keys the doorkeeper and the pending hits; a CacheKey is always hex.
         guard let id = CacheStore.entryID(forKey: key.hex) else { return nil }
-        let inMemory = hot.withLockedValue { ($0.entries.value(forKey: key.hex), $0.generation) }
-        var entry = inMemory.0
-        if entry == nil {
+        let (inMemory, generation) = memoryEntry(key)
+        var entry = inMemory
+        if entry == nil, backend.readsSynchronously {
             do {
-                entry = try store.entry(forKey: key.hex)
+                entry = try backend.entryNow(forKey: key.hex)
                 health.succeeded(.cacheLookup)
             } catch {
                 health.failed(.cacheLookup, error: error)
                 return nil
             }
-            if let entry {
-                hot.withLockedValue { hot in
-                    // Read before a purge emptied the front: the row may be gone now.
-                    if hot.generation == inMemory.1, hot.doorkeeper.admits(entryID: id) {
-                        hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
-                    }
-                }
+            if let entry { admit(entry, id: id, readAt: generation) }
+        }
+        return fresh(entry, id: id, maxAge: maxAge)
+    }
+
+    /// `lookup` for a backend read asynchronously (a fleet's PostgreSQL): nil
+    /// at once for one that reads synchronously (`lookup` asked it already).
+    func lookupInBackend(key: CacheKey, maxAge: Int?) async -> CachedResponse? {
+        guard !backend.readsSynchronously, let id = CacheStore.entryID(forKey: key.hex) else { return nil }
+        guard let (entry, _) = await storedEntry(key: key) else { return nil }
+        return fresh(entry, id: id, maxAge: maxAge)
+    }
+
+    private func fresh(_ entry: CachedResponse?, id: Int64, maxAge: Int?) -> CachedResponse? {
+        guard let entry else { return nil }
+        let now = clock.now()
+        guard entry.isFresh(at: now) else { return nil }
+        if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
+        countHit(id, key: entry.key, at: now)
+        return entry
+    }
+
+    private func countHit(_ id: Int64, key: String, at now: Double) {
+        pendingHits.withLockedValue { pending in
+            pending[id, default: PendingHits(key: key, tally: CacheHitTally(count: 0, lastUsedAt: now))].tally.add(at: now)
+        }
+    }
+
+    private func memoryEntry(_ key: CacheKey) -> (CachedResponse?, UInt64) {
+        hot.withLockedValue { ($0.entries.value(forKey: key.hex), $0.generation) }
+    }
+
+    /// Lets an entry read from the backend into memory (on its second read).
+    private func admit(_ entry: CachedResponse, id: Int64, readAt generation: UInt64) {
+        hot.withLockedValue { hot in
+            // Read before a purge emptied the front: the row may be gone now.
+            if hot.generation == generation, hot.doorkeeper.admits(entryID: id) {
+                hot.entries.set(entry, forKey: entry.key, cost: Self.memoryCost(of: entry))
             }
         }
+    }
+
+    /// The entry stored for `key`, fresh or not, from memory or the backend, with its id.
+    private func storedEntry(key: CacheKey) async -> (CachedResponse, Int64)? {
+        // The entry's id keys the doorkeeper and the pending hits; a CacheKey is always hex.
+        guard let id = CacheStore.entryID(forKey: key.hex) else { return nil }
+        let (inMemory, generation) = memoryEntry(key)
+        if let inMemory { return (inMemory, id) }
+        let entry: CachedResponse?
+        do {
+            entry = try await backend.entry(forKey: key.hex)
+            health.succeeded(.cacheLookup)
+        } catch {
+            health.failed(.cacheLookup, error: error)
+            return nil
+        }
         guard let entry else { return nil }
+        admit(entry, id: id, readAt: generation)
         return (entry, id)
     }
 
@@ -125,9 +166,7 @@ final class ResponseCache: Sendable {
     func purge(model: String?, olderThanSeconds: Double?, all: Bool) async throws -> Int {
         await writes.drain()
         let cutoff = olderThanSeconds.map { clock.now() - $0 }
-        let purged = try await threadPool.runIfActive { [store] in
-            try store.purge(model: model, olderThan: cutoff, all: all)
-        }
+        let purged = try await backend.purge(model: model, olderThan: cutoff, all: all)
         dropMemory()
         return purged
     }
@@ -141,17 +180,12 @@ final class ResponseCache: Sendable {
         }
     }
 
-    /// Drops the memory front and the lookups' read snapshots when another
-    /// process wrote to the database (e.g. `sluice cache purge`), so purged
-    /// answers are not served.
+    /// Drops the memory front (and SQLite's read snapshots) when someone else
+    /// deleted entries (`sluice cache purge` on the database, another daemon
+    /// of a fleet), so purged answers are not served.
     func dropMemoryIfChangedElsewhere() async {
         do {
-            let changed = try await threadPool.runIfActive { [changeWatcher, store] in
-                let changed = try changeWatcher.changedSinceLastCheck()
-                if changed { store.refreshAfterOutsideChange() }
-                return changed
-            }
-            if changed {
+            if try await backend.changedElsewhere() {
                 dropMemory()
                 logger.debug("database changed by another process; in-memory cache entries dropped")
             }
@@ -169,7 +203,7 @@ final class ResponseCache: Sendable {
         }
         guard !hits.isEmpty else { return }
         do {
-            try await threadPool.runIfActive { [store] in try store.recordHits(byEntryID: hits) }
+            try await backend.recordHits(hits)
             health.succeeded(.cacheHitFlush)
         } catch {
             health.failed(.cacheHitFlush, error: error, metadata: ["entries": "\(hits.count)"])
@@ -180,7 +214,7 @@ final class ResponseCache: Sendable {
     /// `CacheStore.checkpoint()`).
     func checkpoint() async {
         do {
-            _ = try await threadPool.runIfActive { [store] in try store.checkpoint() }
+            try await backend.checkpoint()
             health.succeeded(.cacheCheckpoint)
         } catch {
             health.failed(.cacheCheckpoint, error: error)
@@ -190,7 +224,7 @@ final class ResponseCache: Sendable {
     /// Drops expired entries, then evicts past the size cap.
     func sweep(maxBytes: Int) async {
         do {
-            let expired = try await threadPool.runIfActive { [store, clock, staleIfError] in try store.deleteExpired(now: clock.now() - staleIfError) }
+            let expired = try await backend.deleteExpired(now: clock.now() - staleIfError)
             if expired > 0 { logger.debug("expired cache entries removed", metadata: ["entries": "\(expired)"]) }
             health.succeeded(.cacheSweep)
         } catch {
@@ -209,9 +243,7 @@ final class ResponseCache: Sendable {
         // them all, so it should not happen on every store.
         let target = maxBytes - maxBytes / 10
         do {
-            let evicted = try await threadPool.runIfActive { [store] in
-                try store.evictLeastRecentlyUsed(whenOver: maxBytes, downTo: target)
-            }
+            let evicted = try await backend.evictLeastRecentlyUsed(whenOver: maxBytes, downTo: target)
             if evicted > 0 {
                 dropMemory()
                 logger.debug("cache entries evicted past max_size", metadata: ["entries": "\(evicted)"])
@@ -224,7 +256,7 @@ final class ResponseCache: Sendable {
 
     /// Entries and body bytes stored, for the gauges.
     func totals() async -> (entries: Int, bodyBytes: Int)? {
-        try? await threadPool.runIfActive { [store] in try store.totals() }
+        try? await backend.totals()
     }
 }
 

@@ -29,7 +29,7 @@ public final class Daemon: Sendable {
         let eventLoopGroup: MultiThreadedEventLoopGroup
         let threadPool: NIOThreadPool
         let upstream: UpstreamClient
-        let limiter: RateLimiter
+        let limiter: any RequestLimiter
     }
 
     public static func start(_ options: DaemonOptions, logger: Logger) async throws -> Daemon {
@@ -50,7 +50,8 @@ public final class Daemon: Sendable {
             timeout: settings.upstreamTimeout, identity: options.identity, health: health)
         let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
         let recorder = UsageRecorder()
-        let cache = ResponseCache(database: database, clock: options.clock, threadPool: threadPool, logger: logger, health: health,
+        let cache = ResponseCache(
+            backend: SQLiteCacheBackend(database: database, threadPool: threadPool), clock: options.clock, logger: logger, health: health,
             staleIfError: settings.cache.staleIfError)
         let pipeline = ProxyPipeline(
             components: .init(upstream: upstream, cache: cache, limiter: limiter, budgets: budgets, recorder: recorder,

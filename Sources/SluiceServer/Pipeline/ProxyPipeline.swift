@@ -15,7 +15,7 @@ final class ProxyPipeline: HTTPResponder {
     struct Components: Sendable {
         var upstream: UpstreamClient
         var cache: ResponseCache
-        var limiter: RateLimiter
+        var limiter: any RequestLimiter
         var budgets: BudgetGuard
         var recorder: UsageRecorder
         var metrics: SluiceMetrics
@@ -161,6 +161,14 @@ final class ProxyPipeline: HTTPResponder {
         return PreparedRequest(route: route, upstreamAuth: upstreamAuth, body: body, directives: directives, cacheKey: cacheKey, hit: hit)
     }
 
+    /// The lookup's second half, for a cache read asynchronously (a fleet's
+    /// PostgreSQL): `prepare` could only look in memory.
+    private func lookupInBackend(_ prepared: PreparedRequest) async -> CachedResponse? {
+        guard components.cache.needsAsyncLookups, let cacheKey = prepared.cacheKey, !prepared.directives.skipsLookup else { return nil }
+        return await components.cache.lookupInBackend(key: cacheKey, maxAge: prepared.directives.maxAge)
+            .flatMap { shaped($0, route: prepared.route, summary: prepared.body.summary) }
+    }
+
     /// Answers a hit at once when the rate limiter decides without waiting.
     private func answerHitWithoutWaiting(_ hit: CachedResponse, writer: ResponseWriter, record: inout RequestRecord) -> Bool {
         guard let decision = components.limiter.acquireWithoutWaiting(keyID: record.keyID, estimatedTokens: 0) else {
@@ -182,6 +190,10 @@ final class ProxyPipeline: HTTPResponder {
     private func proxy(
         _ request: IncomingRequest, prepared: PreparedRequest, writer: ResponseWriter, record: inout RequestRecord
     ) async throws(SluiceError) {
+        var prepared = prepared
+        if prepared.hit == nil {
+            prepared.hit = await lookupInBackend(prepared)
+        }
         if let hit = prepared.hit {
             // A hit reserves no tokens, so it has nothing to settle.
             let limitHeaders = try await admit(keyID: record.keyID, estimatedTokens: 0, record: &record).headers
@@ -279,7 +291,7 @@ final class ProxyPipeline: HTTPResponder {
             switch fetched {
             case .whole(let answer):
                 if UpstreamFailure.allowsStaleAnswer(status: Int(answer.status.code)),
-                   let entry = staleAnswer(cacheKey, prepared: prepared) {
+                   let entry = await staleAnswer(cacheKey, prepared: prepared) {
                     return .success(.stale(entry))
                 }
                 record.status = Int(answer.status.code)
@@ -296,7 +308,7 @@ final class ProxyPipeline: HTTPResponder {
             }
         } catch {
             if let cacheKey, UpstreamFailure.allowsStaleAnswer(status: error.status),
-               let entry = staleAnswer(cacheKey, prepared: prepared) {
+               let entry = await staleAnswer(cacheKey, prepared: prepared) {
                 return .success(.stale(entry))
             }
             return .failure(error)
@@ -325,7 +337,7 @@ final class ProxyPipeline: HTTPResponder {
         }
         let head = try await subscription.head()
         if UpstreamFailure.allowsStaleAnswer(status: Int(head.status.code)),
-           let entry = staleAnswer(cacheKey, prepared: prepared) {
+           let entry = await staleAnswer(cacheKey, prepared: prepared) {
             return .stale(entry)
         }
         let isOpener = opened != nil
@@ -340,8 +352,8 @@ final class ProxyPipeline: HTTPResponder {
     }
 
     /// An answer expired less than `cache.stale_if_error` ago, in the shape the request asks for.
-    private func staleAnswer(_ cacheKey: CacheKey, prepared: PreparedRequest) -> CachedResponse? {
-        components.cache.lookupStale(key: cacheKey).flatMap { shaped($0, route: prepared.route, summary: prepared.body.summary) }
+    private func staleAnswer(_ cacheKey: CacheKey, prepared: PreparedRequest) async -> CachedResponse? {
+        await components.cache.lookupStale(key: cacheKey).flatMap { shaped($0, route: prepared.route, summary: prepared.body.summary) }
     }
 
     /// Which client this is (from `Authorization`, else `x-api-key`), and how
