@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // Fleet mode: the PostgreSQL store (pooled client, TLS through NIOSSL).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Tests only: the fake gateway is a small Hummingbird app.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
@@ -33,7 +35,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        /// The one SQLite database: migrations, cache entries, usage rows, stats queries.
+        /// Storage: the protocols the daemon stores through, and their two stores:
+        /// the one SQLite database (migrations, cache entries, usage rows, stats
+        /// queries) and, for fleet mode, PostgreSQL (`PostgreSQL/`).
         .target(
             name: "SluiceStore",
             dependencies: [
@@ -41,6 +45,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         /// The daemon: listeners, request pipeline, upstream client, background services.
@@ -82,7 +89,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceStoreTests",
-            dependencies: ["SluiceCore", "SluiceStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SluiceCore",
+                "SluiceStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "SluiceServerTests",

@@ -1,0 +1,34 @@
+import Foundation
+
+extension PostgresURL {
+    /// The name of the systemd credential that may hold the password.
+    public static let passwordCredentialName = "db_password"
+
+    /// This URL with a password: its own, else `PGPASSWORD`, else the systemd
+    /// credential `db_password` (`$CREDENTIALS_DIRECTORY/db_password`, one
+    /// trailing line break dropped); unchanged when none has one (the server
+    /// may not ask for a password). An empty `PGPASSWORD` counts as none.
+    public func resolvingPassword(environment: [String: String]) throws -> PostgresURL {
+        guard password == nil else { return self }
+        var resolved = self
+        if let fromEnvironment = environment["PGPASSWORD"], !fromEnvironment.isEmpty {
+            resolved.password = fromEnvironment
+        } else if let folder = environment["CREDENTIALS_DIRECTORY"], !folder.isEmpty {
+            let path = (folder as NSString).appendingPathComponent(Self.passwordCredentialName)
+            guard FileManager.default.fileExists(atPath: path) else { return self }
+            guard let data = FileManager.default.contents(atPath: path),
+                  let text = String(data: data, encoding: .utf8)
+            else {
+                throw PostgresStoreError.unreadablePassword(
+                    reason: "the credential \(Self.passwordCredentialName) in \(folder) is not readable UTF-8 text")
+            }
+            resolved.password = Self.droppingOneLineBreak(text)
+        }
+        return resolved
+    }
+
+    /// `\n` or `\r\n` at the end is one `Character`.
+    private static func droppingOneLineBreak(_ text: String) -> String {
+        text.last?.isNewline == true ? String(text.dropLast()) : text
+    }
+}
