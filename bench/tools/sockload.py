@@ -47,7 +47,7 @@ def build_request(args, body_text=None):
     body = (args.body if body_text is None else body_text).encode()
     lines = [
         f"POST {args.path} HTTP/1.1",
-        "Host: bench",
+        "Host: localhost",
         "Content-Type: application/json",
         f"Content-Length: {len(body)}",
     ] + args.header

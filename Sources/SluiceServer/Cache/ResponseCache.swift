@@ -29,6 +29,10 @@ final class ResponseCache: Sendable {
     /// than the 64-digit key when hits spread over many entries).
     private let pendingHits = NIOLockedValueBox([Int64: PendingHits]())
 
+    /// Stored answers converted to the shape a request asked for (a plain chat
+    /// answer sent as events), so a repeated streamed hit is not converted again.
+    private let conversions: NIOLockedValueBox<LRUByteCache<CachedResponse>>
+
     /// Seconds past its expiry that an entry is kept and may stand in for a failed upstream.
     private let staleIfError: Double
 
@@ -40,6 +44,7 @@ final class ResponseCache: Sendable {
         self.backend = backend
         self.writes = CacheWriteQueue(backend: backend, health: health)
         self.hot = NIOLockedValueBox(MemoryFront(entries: LRUByteCache(capacity: memoryBytes), doorkeeper: AdmissionDoorkeeper()))
+        self.conversions = NIOLockedValueBox(LRUByteCache(capacity: memoryBytes / 4))
         self.clock = clock
         self.logger = logger
         self.health = health
@@ -92,6 +97,17 @@ final class ResponseCache: Sendable {
         if let maxAge, now - entry.createdAt > Double(maxAge) { return nil }
         countHit(id, key: entry.key, at: now)
         return entry
+    }
+
+    /// `entry` in another shape, `variant` naming it: converted once by
+    /// `convert`, then kept (beside the memory front, and dropped with it).
+    func converted(_ entry: CachedResponse, variant: String, _ convert: () -> CachedResponse?) -> CachedResponse? {
+        // The creation time tells a replaced answer from the one converted before.
+        let key = "\(entry.key) \(variant) \(entry.createdAt)"
+        if let kept = conversions.withLockedValue({ $0.value(forKey: key) }) { return kept }
+        guard let shaped = convert() else { return nil }
+        conversions.withLockedValue { $0.set(shaped, forKey: key, cost: Self.memoryCost(of: shaped)) }
+        return shaped
     }
 
     private func countHit(_ id: Int64, key: String, at now: Double) {
@@ -178,6 +194,7 @@ final class ResponseCache: Sendable {
             hot.entries.removeAll()
             hot.generation &+= 1
         }
+        conversions.withLockedValue { $0.removeAll() }
     }
 
     /// Drops the memory front (and SQLite's read snapshots) when someone else

@@ -424,12 +424,14 @@ final class ProxyPipeline: HTTPResponder {
     private func shaped(_ entry: CachedResponse, route: ProxyRoute, summary: RequestSummary) -> CachedResponse? {
         let storedAsStream = entry.contentType.lowercased().hasPrefix("text/event-stream")
         guard summary.stream != storedAsStream else { return entry }
-        guard summary.stream, let api = route.api, api.storesStreamsAsPlainAnswers,
-              let events = api.stream(fromPlain: entry.body, includeUsage: summary.includeUsage) else { return nil }
-        var converted = entry
-        converted.body = events
-        converted.contentType = "text/event-stream"
-        return converted
+        guard summary.stream, let api = route.api, api.storesStreamsAsPlainAnswers else { return nil }
+        return components.cache.converted(entry, variant: summary.includeUsage ? "stream+usage" : "stream") {
+            guard let events = api.stream(fromPlain: entry.body, includeUsage: summary.includeUsage) else { return nil }
+            var converted = entry
+            converted.body = events
+            converted.contentType = "text/event-stream"
+            return converted
+        }
     }
 
     /// Spends from the key's buckets, or refuses with 429.
