@@ -87,11 +87,17 @@ let package = Package(
             dependencies: ["SluiceCore"],
             exclude: ["FuzzCorpus"]
         ),
+        /// Tests only: throwaway PostgreSQL clusters (initdb, pg_ctl) for the store and fleet tests.
+        .target(
+            name: "PostgresTestSupport",
+            path: "Tests/PostgresTestSupport"
+        ),
         .testTarget(
             name: "SluiceStoreTests",
             dependencies: [
                 "SluiceCore",
                 "SluiceStore",
+                "PostgresTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -125,6 +131,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                "PostgresTestSupport",
             ],
             exclude: ["SDK"]
         ),

@@ -254,6 +254,11 @@ final class PostgresCacheStoreTests: PostgresTestCase, @unchecked Sendable {
             let totals = try await cache.totals()
             XCTAssertEqual(totals.entries, 0)
             XCTAssertEqual(totals.bodyBytes, 0)
+            let generation = try await cache.purgeGeneration()
+            XCTAssertEqual(generation, 4, "each purge that deleted moved the generation on")
+            _ = try await cache.purge(model: nil, olderThan: nil, all: true)
+            let unchanged = try await cache.purgeGeneration()
+            XCTAssertEqual(unchanged, 4, "a purge that deleted nothing does not make daemons drop their memory")
         }
     }
 

@@ -107,6 +107,16 @@ public struct SpendLedger: Sendable, Equatable {
         accounts[keyID] = account
     }
 
+    /// Raises the spend kept for `keyID` to what a fleet's database reports, where
+    /// that is more (the other daemons' answers); never lowers it, so spend of
+    /// this daemon's not yet in the database is kept.
+    public mutating func raise(keyID: String, daySpend: Double, monthSpend: Double, now: Double) {
+        var account = rolled(keyID, now: now)
+        account.day.spent = max(account.day.spent, daySpend)
+        account.month.spent = max(account.month.spent, monthSpend)
+        accounts[keyID] = account
+    }
+
     /// Spent plus reserved in the current day and month.
     public func committed(keyID: String, now: Double) -> (day: Double, month: Double) {
         guard let account = accounts[keyID] else { return (0, 0) }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -30,35 +31,56 @@ public final class Daemon: Sendable {
         let threadPool: NIOThreadPool
         let upstream: UpstreamClient
         let limiter: any RequestLimiter
+        let storage: DaemonStorage
     }
 
     public static func start(_ options: DaemonOptions, logger: Logger) async throws -> Daemon {
         let settings = options.settings
         let maxConnections = OpenFileLimit.fit(maxConnections: settings.maxConnections, logger: logger)
         let signals = options.handleSignals ? await DaemonSignals.trap() : nil
-        let database = try SluiceDatabase.open(path: settings.databasePath)
-        let usageStore = UsageStore(database: database)
-        let budgets = BudgetGuard(budgets: settings.budgets.resolvingKeyIDs(of: settings.keys), clock: options.clock)
-        try Self.seedSpend(budgets, from: usageStore, now: options.clock.now())
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
+        let storage: DaemonStorage
+        do {
+            storage = try await DaemonStorage.open(
+                settings.database, threadPool: threadPool, environment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
+        let budgets = BudgetGuard(budgets: settings.budgets.resolvingKeyIDs(of: settings.keys), clock: options.clock)
+        // Budget spend survives restarts: what the current UTC day and month
+        // spent seeds the ledger before anything is served.
+        do {
+            let spend = try await storage.spendNow(at: options.clock.now())
+            budgets.seed(daySpend: spend.day, monthSpend: spend.month)
+        } catch {
+            storage.close()
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let metrics = SluiceMetrics()
         let health = HealthMonitor(logger: logger, metrics: metrics)
         let upstream = UpstreamClient(
             eventLoopGroup: eventLoopGroup, baseURL: settings.upstream,
             timeout: settings.upstreamTimeout, identity: options.identity, health: health)
-        let limiter = RateLimiter(limits: settings.limits.resolvingKeyIDs(of: settings.keys))
+        let limits = settings.limits.resolvingKeyIDs(of: settings.keys)
+        let limiter: any RequestLimiter = storage.fleet.map { FleetRateLimiter(shared: $0.buckets, limits: limits, health: health, breaker: $0.breaker) }
+            ?? RateLimiter(limits: limits)
+        let fleetSpend = storage.fleet.map { FleetSpendService(spend: $0.spend, budgets: budgets, clock: options.clock, health: health) }
+        if let fleetSpend { budgets.sendSpend(to: fleetSpend.add) }
         let recorder = UsageRecorder()
         let cache = ResponseCache(
-            backend: SQLiteCacheBackend(database: database, threadPool: threadPool), clock: options.clock, logger: logger, health: health,
+            backend: storage.cache, clock: options.clock, logger: logger, health: health,
             staleIfError: settings.cache.staleIfError)
         let pipeline = ProxyPipeline(
             components: .init(upstream: upstream, cache: cache, limiter: limiter, budgets: budgets, recorder: recorder,
                               metrics: metrics, health: health, clock: options.clock, logger: logger),
             cacheSettings: settings.cache, maxBodyBytes: settings.maxBodyBytes,
             keys: ClientKeyRegistry(settings.keys), webAccess: settings.webAccess)
-        let resources = Resources(eventLoopGroup: eventLoopGroup, threadPool: threadPool, upstream: upstream, limiter: limiter)
+        let resources = Resources(
+            eventLoopGroup: eventLoopGroup, threadPool: threadPool, upstream: upstream, limiter: limiter, storage: storage)
 
         let listeners: [BoundListener]
         do {
@@ -75,9 +97,10 @@ public final class Daemon: Sendable {
         // writes the last rows, and the watchdog keeps pinging until the very end.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let watchdog = options.watchdog { services.append(.init(service: watchdog)) }
+        if let fleetSpend { services.append(.init(service: fleetSpend)) }
         services += [
             .init(service: UsageFlushService(
-                recorder: recorder, store: usageStore, threadPool: threadPool,
+                recorder: recorder, store: storage.usageRows,
                 clock: options.clock, retention: settings.usage.retention, metrics: metrics, health: health, logger: logger)),
             .init(service: CacheMaintenanceService(
                 cache: cache, maxBytes: settings.cache.maxSizeBytes, metrics: metrics, health: health)),
@@ -162,17 +185,9 @@ public final class Daemon: Sendable {
         return nil
     }
 
-    /// Budget spend survives restarts: the cost of the usage rows of the current
-    /// UTC month and day, per key id, seeds the ledger before anything is served.
-    /// (Every row of the previous run was written at its shutdown.)
-    private static func seedSpend(_ budgets: BudgetGuard, from store: UsageStore, now: Double) throws {
-        let monthSpend = try store.spendByKey(since: SpendLedger.start(of: .month, at: now))
-        let daySpend = try store.spendByKey(since: SpendLedger.start(of: .day, at: now))
-        budgets.seed(daySpend: daySpend, monthSpend: monthSpend)
-    }
-
     private static func close(_ resources: Resources) async {
         await resources.upstream.shutdown()
+        resources.storage.close()
         try? await resources.threadPool.shutdownGracefully()
         try? await resources.eventLoopGroup.shutdownGracefully()
     }

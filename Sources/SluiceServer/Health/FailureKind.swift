@@ -22,6 +22,10 @@ enum FailureKind: String, CaseIterable, Sendable {
     case usageQueueFull = "usage_queue_full"
     case usagePrune = "usage_prune"
     case upstreamConnect = "upstream_connect"
+    /// Fleet mode: the shared rate-limit buckets could not be reached.
+    case sharedLimits = "shared_limits"
+    /// Fleet mode: the other daemons' spend could not be read.
+    case sharedSpend = "shared_spend"
 
     var component: HealthComponent {
         self == .upstreamConnect ? .upstream : .database
@@ -42,12 +46,14 @@ enum FailureKind: String, CaseIterable, Sendable {
         case .usageQueueFull: "usage queue full: rows dropped"
         case .usagePrune: "usage pruning failed"
         case .upstreamConnect: "upstream unreachable"
+        case .sharedLimits: "shared rate limits unreachable; limiting with this daemon's own buckets"
+        case .sharedSpend: "could not read the fleet's budget spend; budgets count this daemon's spend only"
         }
     }
 
     var level: Logger.Level {
         switch self {
-        case .cacheHitFlush, .cacheCheckpoint, .cacheChangeCheck, .cacheQueueFull, .upstreamConnect: .warning
+        case .cacheHitFlush, .cacheCheckpoint, .cacheChangeCheck, .cacheQueueFull, .upstreamConnect, .sharedLimits, .sharedSpend: .warning
         default: .error
         }
     }

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import SluiceCore
+import SluiceStore
 import Synchronization
 
 /// USD spend caps per client key id (see `SpendLedger` for the rules), shared
@@ -19,6 +20,8 @@ final class BudgetGuard: Sendable {
     private let state: Mutex<State>
     private let prices = NIOLockedValueBox<ModelPrices?>(nil)
     private let clock: any WallClock
+    /// Fleet mode: where each settled cost goes, to be shared (`FleetSpendService`).
+    private let spendSink = NIOLockedValueBox<(@Sendable (SpendAmount) -> Void)?>(nil)
 
     /// - Parameter budgets: caps by key id; give `BudgetSettings.resolvingKeyIDs(of:)` in keys mode.
     init(budgets: BudgetSettings, clock: any WallClock) {
@@ -56,6 +59,9 @@ final class BudgetGuard: Sendable {
     @discardableResult
     func settle(_ reservation: BudgetReservation, actualCost: Double?) -> (day: Double?, month: Double?) {
         let now = clock.now()
+        if let actualCost, actualCost.isFinite, actualCost > 0, let sink = spendSink.withLockedValue({ $0 }) {
+            sink(SpendAmount(keyID: reservation.keyID, usd: actualCost, time: now))
+        }
         return state.withLock { state in
             state.ledger.settle(reservation, actualCost: actualCost, now: now)
             let today = SpendLedger.start(of: .day, at: now)
@@ -75,6 +81,21 @@ final class BudgetGuard: Sendable {
         state.withLock { state in
             for keyID in Set(daySpend.keys).union(monthSpend.keys) {
                 state.ledger.seed(keyID: keyID, daySpend: daySpend[keyID] ?? 0, monthSpend: monthSpend[keyID] ?? 0, now: now)
+            }
+        }
+    }
+
+    /// Sends every settled cost to `sink` from now on (fleet mode).
+    func sendSpend(to sink: @escaping @Sendable (SpendAmount) -> Void) {
+        spendSink.withLockedValue { $0 = sink }
+    }
+
+    /// Raises each key's spend to what the fleet's database reports (see `SpendLedger.raise`).
+    func raise(spend: [String: (day: Double, month: Double)]) {
+        let now = clock.now()
+        state.withLock { state in
+            for (keyID, totals) in spend {
+                state.ledger.raise(keyID: keyID, daySpend: totals.day, monthSpend: totals.month, now: now)
             }
         }
     }

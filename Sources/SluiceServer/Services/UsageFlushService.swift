@@ -13,8 +13,7 @@ import SluiceStore
 /// row, it writes what is left and returns. Nothing is lost on a clean stop.
 struct UsageFlushService: Service {
     let recorder: UsageRecorder
-    let store: UsageStore
-    let threadPool: NIOThreadPool
+    let store: any UsageRowStorage
     let clock: any WallClock
     let retention: Duration
     let metrics: SluiceMetrics
@@ -59,7 +58,7 @@ struct UsageFlushService: Service {
             metrics.setUsageQueueDepth(recorder.depth)
             guard !batch.isEmpty else { return }
             do {
-                try await threadPool.runIfActive { [store] in try store.insert(batch) }
+                try await store.insert(batch)
                 metrics.recordUsageRowsWritten(batch.count)
                 health.succeeded(.usageWrite)
                 health.succeeded(.usageQueueFull)
@@ -85,7 +84,7 @@ struct UsageFlushService: Service {
     private func prune() async {
         let cutoff = clock.now() - retention.inSeconds
         do {
-            let pruned = try await threadPool.runIfActive { [store] in try store.prune(olderThan: cutoff) }
+            let pruned = try await store.prune(olderThan: cutoff)
             if pruned > 0 { logger.info("usage rows past retention pruned", metadata: ["rows": "\(pruned)"]) }
             health.succeeded(.usagePrune)
         } catch {

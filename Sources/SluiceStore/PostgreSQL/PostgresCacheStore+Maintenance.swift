@@ -36,8 +36,14 @@ extension PostgresCacheStore: CacheMaintenanceStorage {
     }
 
     public func purge(model: String?, olderThan: Double?, all: Bool) async throws -> Int {
+        // Each purge that deletes also bumps cache_purges, in the same statement, so
+        // every daemon drops its in-memory copies (`purgeGeneration()`).
         if all {
-            return try await count("cache purge", "WITH gone AS (DELETE FROM cache_entries RETURNING 1) SELECT count(*) FROM gone")
+            return try await count("cache purge", """
+                WITH gone AS (DELETE FROM cache_entries RETURNING 1),
+                bumped AS (UPDATE cache_purges SET generation = generation + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM gone))
+                SELECT count(*) FROM gone
+                """)
         }
         guard model != nil || olderThan != nil else {
             throw PostgresStoreError.failed(
@@ -50,9 +56,19 @@ extension PostgresCacheStore: CacheMaintenanceStorage {
                 WHERE (\(model)::text IS NULL OR model = \(model))
                   AND (\(olderThan)::float8 IS NULL OR created_at < \(olderThan))
                 RETURNING 1
-            )
+            ),
+            bumped AS (UPDATE cache_purges SET generation = generation + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM gone))
             SELECT count(*) FROM gone
             """)
+    }
+
+    /// A number every purge that deleted something moves on.
+    public func purgeGeneration() async throws -> Int64 {
+        let logger = database.logger
+        return try await database.perform("cache purge check") { connection in
+            try await connection.query("SELECT generation FROM cache_purges WHERE id = 1", logger: logger)
+                .collect().first?.decode(Int64.self) ?? 0
+        }
     }
 
     /// Runs a `SELECT count(*)` statement and returns the count.

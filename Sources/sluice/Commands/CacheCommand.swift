@@ -4,7 +4,7 @@ import SluiceCore
 import SluiceStore
 
 /// `sluice cache`: inspect and empty the response cache.
-struct CacheCommand: ParsableCommand {
+struct CacheCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect and empty the response cache.",
@@ -12,7 +12,7 @@ struct CacheCommand: ParsableCommand {
     )
 
     /// `sluice cache stats`
-    struct Stats: ParsableCommand {
+    struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the number, size and hits of cached answers, per model.",
             discussion: "Reads the database without writing to it, so it works while `sluice serve` runs."
@@ -20,20 +20,27 @@ struct CacheCommand: ParsableCommand {
 
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let database = try SluiceDatabase.openReadOnly(path: options.resolveSettings().databasePath)
-            let statistics = try CacheStore(database: database).statistics()
+        func run() async throws {
+            let statistics: CacheStatistics
+            switch try options.resolveSettings().database {
+            case .sqlite(let path):
+                statistics = try CacheStore(database: SluiceDatabase.openReadOnly(path: path)).statistics()
+            case .postgresql(let url):
+                statistics = try await FleetDatabase.with(url) { try await PostgresCacheStore(database: $0).statistics() }
+            }
             print(CacheStatisticsFormatter.render(statistics), terminator: "")
         }
     }
 
     /// `sluice cache purge`
-    struct Purge: ParsableCommand {
+    struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete cached answers by model and/or age, or all of them with --all.",
             discussion: """
                 When `sluice serve` listens on the Unix socket (--unix), the daemon purges, memory included, \
-                so no purged answer is served once this returns; with no daemon there, the database file is purged.
+                so no purged answer is served once this returns; with no daemon there, the database file is purged. \
+                With a postgresql:// database the fleet's cache is purged, and every daemon drops its in-memory \
+                copies within 100 ms: the command waits that long before it returns.
                 """
         )
 
@@ -54,23 +61,32 @@ struct CacheCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let now = Date().timeIntervalSince1970
             let cutoff = try olderThan.map { try StatsTimeArgument.olderThan($0, now: now) }
             let settings = try options.resolveSettings()
-            let path = settings.databasePath
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw SluiceStoreError.missing(path: path)
-            }
-            // A running daemon purges itself, memory included, so that no purged
-            // answer is served once this returns; without one, the file is enough.
             let deleted: Int
-            if let socketPath = settings.unixSocketPath,
-               let purged = try purgeThroughDaemon(socketPath: socketPath, olderThanSeconds: cutoff.map { now - $0 }) {
-                deleted = purged
-            } else {
-                let database = try SluiceDatabase.open(path: path)
-                deleted = try CacheStore(database: database).purge(model: model, olderThan: cutoff, all: all)
+            switch settings.database {
+            case .postgresql(let url):
+                let (model, all) = (self.model, self.all)
+                deleted = try await FleetDatabase.with(url) {
+                    try await PostgresCacheStore(database: $0).purge(model: model, olderThan: cutoff, all: all)
+                }
+                // Each daemon checks for purges every 100 ms (cache_purges).
+                if deleted > 0 { try await Task.sleep(for: .milliseconds(250)) }
+            case .sqlite(let path):
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw SluiceStoreError.missing(path: path)
+                }
+                // A running daemon purges itself, memory included, so that no purged
+                // answer is served once this returns; without one, the file is enough.
+                if let socketPath = settings.unixSocketPath,
+                   let purged = try purgeThroughDaemon(socketPath: socketPath, olderThanSeconds: cutoff.map { now - $0 }) {
+                    deleted = purged
+                } else {
+                    let database = try SluiceDatabase.open(path: path)
+                    deleted = try CacheStore(database: database).purge(model: model, olderThan: cutoff, all: all)
+                }
             }
             print("purged \(deleted) cache \(deleted == 1 ? "entry" : "entries")")
         }

@@ -7,7 +7,7 @@ extension StatsGrouping: ExpressibleByArgument {}
 extension StatsFormat: ExpressibleByArgument {}
 
 /// `sluice stats`: the usage report, read-only, safe while the daemon runs.
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Report requests, cache hits, tokens, cost and latency from the usage table.",
@@ -42,7 +42,7 @@ struct StatsCommand: ParsableCommand {
     @Option(help: "Output format: table, json or csv.")
     var format: StatsFormat = .table
 
-    func run() throws {
+    func run() async throws {
         let now = Date().timeIntervalSince1970
         let query = StatsQuery(
             since: try since.map { try StatsTimeArgument.since($0, now: now) },
@@ -52,16 +52,32 @@ struct StatsCommand: ParsableCommand {
             throw ValidationError("--since must be before --until")
         }
         let settings = try options.resolveSettings()
-        let database = try SluiceDatabase.openReadOnly(path: settings.databasePath)
-        let report = try StatsReporter(database: database).report(query)
+        let wantsBudgets = grouping == .key && format == .table && !settings.budgets.isEmpty
+        let report: StatsReport
+        // Today's and this month's spend (UTC), whatever --since and --until say.
+        var spend: (day: [String: Double], month: [String: Double])?
+        switch settings.database {
+        case .sqlite(let path):
+            let database = try SluiceDatabase.openReadOnly(path: path)
+            report = try StatsReporter(database: database).report(query)
+            if wantsBudgets {
+                let store = UsageStore(database: database)
+                spend = (try store.spendByKey(since: SpendLedger.start(of: .day, at: now)),
+                         try store.spendByKey(since: SpendLedger.start(of: .month, at: now)))
+            }
+        case .postgresql(let url):
+            (report, spend) = try await FleetDatabase.with(url) { database in
+                let report = try await PostgresStatsReporter(database: database).report(query)
+                guard wantsBudgets else { return (report, nil) }
+                let totals = try await PostgresSpendStore(database: database).spendOfEveryKey(at: now)
+                return (report, (totals.mapValues(\.day), totals.mapValues(\.month)))
+            }
+        }
         var budgetUse: [String: BudgetUse] = [:]
-        if grouping == .key, format == .table, !settings.budgets.isEmpty {
-            // Today's and this month's spend (UTC), whatever --since and --until say.
-            let store = UsageStore(database: database)
+        if let spend {
             budgetUse = BudgetUse.of(
                 report.rows.map(\.group), budgets: settings.budgets.resolvingKeyIDs(of: settings.keys),
-                daySpend: try store.spendByKey(since: SpendLedger.start(of: .day, at: now)),
-                monthSpend: try store.spendByKey(since: SpendLedger.start(of: .month, at: now)))
+                daySpend: spend.day, monthSpend: spend.month)
         }
         print(StatsFormatter.render(report, as: format, budgetUse: budgetUse), terminator: "")
     }

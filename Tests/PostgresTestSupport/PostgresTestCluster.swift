@@ -15,15 +15,15 @@ import XCTest
 ///
 /// Needs the server binaries (Debian's `postgresql` package; `.ci/run` installs
 /// it): without them starting fails, unless `SLUICE_SKIP_POSTGRES_TESTS=1`.
-final class PostgresTestCluster: @unchecked Sendable {
-    let folder: String
-    let port: Int
+public final class PostgresTestCluster: @unchecked Sendable {
+    public let folder: String
+    public let port: Int
     /// The Unix socket folder (local logins need no password).
-    let socketDirectory: String
-    let role = "sluice"
-    let password: String
+    public let socketDirectory: String
+    public let role = "sluice"
+    public let password: String
     /// The server's certificate (CN and SAN `localhost`, 127.0.0.1) when started with TLS.
-    let certificatePath: String?
+    public let certificatePath: String?
     private let binaries: String
     private var databaseCount = 0
     private let lock = NSLock()
@@ -38,7 +38,7 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// Creates, starts and prepares a cluster; with `tls`, the server also speaks TLS.
-    static func start(tls: Bool = false) throws -> PostgresTestCluster {
+    public static func start(tls: Bool = false) throws -> PostgresTestCluster {
         let binaries = try locateBinaries()
         let folder = NSTemporaryDirectory() + "sluice-pg-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: folder + "/socket", withIntermediateDirectories: true)
@@ -69,7 +69,7 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// A new, empty database owned by `role`; returns its name.
-    func createDatabase() throws -> String {
+    public func createDatabase() throws -> String {
         let name = lock.withLock { () -> String in
             databaseCount += 1
             return "sluice_test_\(databaseCount)"
@@ -80,7 +80,7 @@ final class PostgresTestCluster: @unchecked Sendable {
 
     /// Runs `sql` as the superuser over the Unix socket; returns what psql printed (unaligned, no headers).
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") throws -> String {
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
         try runAsServerUser(binaries + "/psql", [
             "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory, "-p", "\(port)",
             "-U", "postgres", "-d", database, "-c", sql,
@@ -88,16 +88,26 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// The URL of `database` over TCP, with the role's password.
-    func url(database: String, sslMode: String = "disable", extra: String = "") -> String {
+    public func url(database: String, sslMode: String = "disable", extra: String = "") -> String {
         "postgresql://\(role):\(password)@127.0.0.1:\(port)/\(database)?sslmode=\(sslMode)\(extra)"
     }
 
     /// Stops the server at once and deletes the folder.
-    func stop() {
+    public func stop() {
         if FileManager.default.fileExists(atPath: folder + "/data/postmaster.pid") {
             _ = try? runAsServerUser(binaries + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "-t", "30", "stop"])
         }
         try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Stops the server, keeping its data (an outage); `resume()` starts it again.
+    public func pause() throws {
+        try runAsServerUser(binaries + "/pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "30", "stop"])
+    }
+
+    /// Starts the server `pause()` stopped, on the same port.
+    public func resume() throws {
+        try startServer(tls: certificatePath != nil)
     }
 
     // MARK: Setting up
@@ -186,7 +196,7 @@ final class PostgresTestCluster: @unchecked Sendable {
     /// stderr, through a file: `pg_ctl start` leaves a server behind that must
     /// not hold a pipe of ours open).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let outputPath = NSTemporaryDirectory() + "sluice-pg-output-" + UUID().uuidString
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -215,45 +225,16 @@ final class PostgresTestCluster: @unchecked Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let socket = try LoopbackSocket()
         return socket.port
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-}
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
 
-/// A TCP socket bound to 127.0.0.1 on a port the system picks; with `listen`,
-/// it accepts connections into its backlog and never answers them (a server
-/// that hangs). Closed on deinit.
-final class LoopbackSocket: @unchecked Sendable {
-    let port: Int
-    private let descriptor: Int32
-
-    init(listen: Bool = false) throws {
-        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw PostgresTestCluster.Failure(description: "socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
+        public init(description: String) {
+            self.description = description
         }
-        guard bound, !listen || Glibc.listen(descriptor, 16) == 0 else {
-            close(descriptor)
-            throw PostgresTestCluster.Failure(description: "cannot bind a loopback port")
-        }
-        self.descriptor = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit {
-        close(descriptor)
     }
 }
