@@ -120,6 +120,27 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
         XCTAssertGreaterThanOrEqual(hits ?? 0, 2)
     }
 
+    func testIdenticalRequestsInFlightAcrossTheFleetMakeOneUpstreamCall() async throws {
+        let database = try freshDatabase()
+        let fleet = try await startFleet(3, on: database)
+        gateway.behavior.fault = .slow(.milliseconds(600))
+        let http = self.http!
+        let body = OpenAIRequests.chat("one call for the fleet")
+        let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
+            for index in 0..<6 {
+                let endpoint = try fleet[index % 3].endpoint(index % 2 == 0 ? .tcp : .unixSocket)
+                group.addTask { try await http.post(chatPath, to: endpoint, body: body) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(gateway.recorder.requests.filter { $0.path.hasSuffix("/chat/completions") }.count, 1,
+                       "six requests on three daemons, one upstream call")
+        XCTAssertEqual(answers.map(\.status), Array(repeating: 200, count: 6))
+        XCTAssertEqual(Set(answers.map(\.body)).count, 1, "everyone got the same answer")
+        let outcomes = answers.compactMap { $0.header("x-sluice-cache") }.sorted()
+        XCTAssertEqual(outcomes, ["coalesced", "coalesced", "coalesced", "coalesced", "coalesced", "miss"])
+    }
+
     func testAPurgeReachesEveryDaemonsMemory() async throws {
         let database = try freshDatabase()
         let fleet = try await startFleet(2, on: database)
@@ -133,8 +154,7 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
         }
         XCTAssertEqual(hits, 3)
 
-        // A miss after the purge is stored again at once; a slow upstream keeps
-        // the first daemon's new answer from reaching the second before it looks.
+        // A slow upstream keeps a new answer from being stored before both have looked.
         gateway.behavior.fault = .slow(.milliseconds(500))
         let purge = try await SluiceCommand.run(
             ["cache", "purge", "--all", "--db", database.url], environment: ["PGPASSWORD": database.password], in: directory)
@@ -143,8 +163,10 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
         let http = self.http!
         async let first = http.post(chatPath, to: fleet[0].endpoint(.tcp), body: body)
         async let second = http.post(chatPath, to: fleet[1].endpoint(.tcp), body: body)
-        let outcomes = try await [first, second].map { $0.header("x-sluice-cache") }
-        XCTAssertEqual(outcomes, ["miss", "miss"], "no daemon serves the purged answer from its memory")
+        let outcomes = try await [first, second].compactMap { $0.header("x-sluice-cache") }.sorted()
+        // Neither is a hit: one asks upstream again, the other shares that call.
+        XCTAssertEqual(outcomes, ["coalesced", "miss"], "no daemon serves the purged answer from its memory")
+        XCTAssertEqual(gateway.recorder.requests.filter { $0.path.hasSuffix("/chat/completions") }.count, 2)
     }
 
     func testBudgetsCountWhatEveryDaemonSpent() async throws {

@@ -11,7 +11,7 @@ final class PostgresMigrationsTests: PostgresTestCase, @unchecked Sendable {
         let url = try freshDatabaseURL()
         let first = try await open(url)
         XCTAssertEqual(first.migrationsAppliedAtOpen, PostgreSQLDatabase.knownMigrations)
-        XCTAssertEqual(first.migrationsAppliedAtOpen, ["0001_initial", "0002_cache_purges"])
+        XCTAssertEqual(first.migrationsAppliedAtOpen, ["0001_initial", "0002_cache_purges", "0003_cache_flights"])
         let second = try await open(url)
         XCTAssertEqual(second.migrationsAppliedAtOpen, [])
         let applied = try await second.withRunning { try await $0.appliedMigrations() }
@@ -24,7 +24,7 @@ final class PostgresMigrationsTests: PostgresTestCase, @unchecked Sendable {
         let tables = try cluster.psql(
             "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
             database: url.database ?? "")
-        XCTAssertEqual(tables, "cache_entries,cache_totals,rate_limit_buckets,sluice_migrations,spend,usage")
+        XCTAssertEqual(tables, "cache_entries,cache_flights,cache_purges,cache_totals,rate_limit_buckets,sluice_migrations,spend,usage")
     }
 
     func testDaemonsStartingTogetherApplyEachMigrationOnce() async throws {
@@ -41,7 +41,8 @@ final class PostgresMigrationsTests: PostgresTestCase, @unchecked Sendable {
         }
         XCTAssertEqual(applied.filter { !$0.isEmpty }, [PostgreSQLDatabase.knownMigrations])
         XCTAssertEqual(applied.filter(\.isEmpty).count, 3)
-        XCTAssertEqual(try cluster.psql("SELECT count(*) FROM sluice_migrations", database: url.database ?? ""), "1")
+        XCTAssertEqual(try cluster.psql("SELECT count(*) FROM sluice_migrations", database: url.database ?? ""),
+                       String(PostgreSQLDatabase.knownMigrations.count), "each applied once")
     }
 
     func testANewerSchemaIsRefused() async throws {

@@ -156,6 +156,19 @@ final class ResponseCache: Sendable {
         writes.enqueue(entry)
     }
 
+    /// Keeps an answer and waits until the backend has it (fleet mode: other
+    /// daemons wait for it there). A failure is logged and the answer queued.
+    func saveNow(_ entry: CachedResponse) async {
+        remember(entry)
+        do {
+            try await backend.store([entry])
+            health.succeeded(.cacheStore)
+        } catch {
+            health.failed(.cacheStore, error: error)
+            writes.enqueue(entry)
+        }
+    }
+
     /// Writes every answer still queued (shutdown).
     func drainWrites() async {
         await writes.drain()

@@ -76,7 +76,12 @@ public final class Daemon: Sendable {
             staleIfError: settings.cache.staleIfError)
         let pipeline = ProxyPipeline(
             components: .init(upstream: upstream, cache: cache, limiter: limiter, budgets: budgets, recorder: recorder,
-                              metrics: metrics, health: health, clock: options.clock, logger: logger),
+                              metrics: metrics, health: health, clock: options.clock, logger: logger,
+                              fleetFlights: storage.fleet.map {
+                                  FleetFlights(flights: $0.flights, entries: $0.entries, breaker: $0.breaker, clock: options.clock,
+                                               claimSeconds: settings.upstreamTimeout.inSeconds + 5,
+                                               maxWait: settings.upstreamTimeout + .seconds(5))
+                              }),
             cacheSettings: settings.cache, maxBodyBytes: settings.maxBodyBytes,
             keys: ClientKeyRegistry(settings.keys), webAccess: settings.webAccess)
         let resources = Resources(

@@ -17,6 +17,8 @@ struct DaemonStorage: Sendable {
         var database: PostgreSQLDatabase
         var buckets: any RateLimitBucketStorage
         var spend: any SpendStorage
+        var flights: PostgresFlightStore
+        var entries: PostgresCacheStore
         /// Shared by everything on the request path that asks the database.
         var breaker: DatabaseBreaker
         /// Runs the connection pool from `open` until `close()`.
@@ -49,7 +51,9 @@ struct DaemonStorage: Sendable {
                 cache: PostgreSQLCacheBackend(store: PostgresCacheStore(database: database), breaker: breaker),
                 usageRows: PostgresUsageStore(database: database),
                 fleet: Fleet(database: database, buckets: PostgresBucketStore(database: database),
-                             spend: PostgresSpendStore(database: database), breaker: breaker, pool: pool))
+                             spend: PostgresSpendStore(database: database),
+                             flights: PostgresFlightStore(database: database), entries: PostgresCacheStore(database: database),
+                             breaker: breaker, pool: pool))
         }
     }
 

@@ -49,6 +49,8 @@ enum SharedAnswer: Sendable {
     case whole(UpstreamAnswer)
     /// Past `ProxyPipeline.maxStoredAnswerBytes`: see `OversizedAnswer`.
     case oversized(OversizedAnswer)
+    /// Fleet mode: another daemon's answer, stored while this one waited (see `FleetFlights`).
+    case storedByFleet(CachedResponse)
 }
 
 /// A request let through by the rate limiter, with the headers to answer with,

@@ -22,6 +22,8 @@ final class ProxyPipeline: HTTPResponder {
         var health: HealthMonitor
         var clock: any WallClock
         var logger: Logger
+        /// Fleet mode: one upstream call for identical requests across the fleet.
+        var fleetFlights: FleetFlights?
     }
 
     let components: Components
@@ -223,6 +225,8 @@ final class ProxyPipeline: HTTPResponder {
             serveHit(hit, limitHeaders: limitHeaders, writer: writer, record: &record)
         case .success(.stale(let entry)):
             serveHit(entry, as: .stale, limitHeaders: limitHeaders, writer: writer, record: &record)
+        case .success(.storedByFleet(let entry)):
+            serveHit(entry, as: .coalesced, limitHeaders: limitHeaders, writer: writer, record: &record)
         case .success(.relayed):
             break
         case .failure(let error):
@@ -252,6 +256,8 @@ final class ProxyPipeline: HTTPResponder {
         case relayed
         /// The upstream failed; an answer expired less than `stale_if_error` ago stands in.
         case stale(CachedResponse)
+        /// Fleet mode: another daemon asked upstream and stored this meanwhile.
+        case storedByFleet(CachedResponse)
     }
 
     /// Coalesces, forwards and stores; never settles (see `proxy`).
@@ -296,6 +302,12 @@ final class ProxyPipeline: HTTPResponder {
                 }
                 record.status = Int(answer.status.code)
                 return .success(.answer(answer))
+            case .storedByFleet(let entry):
+                guard let shapedEntry = shaped(entry, route: route, summary: body.summary) else {
+                    try await relay(upstreamRequest, limitHeaders: admission.headers, writer: writer, record: &record)
+                    return .success(.relayed)
+                }
+                return .success(.storedByFleet(shapedEntry))
             case .oversized(let shared):
                 // Too large to store or share: one request relays it, the others ask upstream themselves.
                 record.cacheOutcome = .miss
@@ -457,21 +469,36 @@ final class ProxyPipeline: HTTPResponder {
         body: ParsedBody, taskExecutor: (any TaskExecutor)?, record: inout RequestRecord
     ) async throws(SluiceError) -> SharedAnswer {
         let entryTemplate = entryTemplate(cacheKey, directives: directives, body: body, record: record)
+        let joinsFleet = !directives.noCache
         let fill: @Sendable () async -> Result<SharedAnswer, SluiceError> = { [components] in
+            // Fleet mode: wait for another daemon's call, or claim the key and make it.
+            var claimed = false
+            if joinsFleet, let flights = components.fleetFlights {
+                switch await flights.turn(for: cacheKey) {
+                case .answered(let entry): return .success(.storedByFleet(entry))
+                case .lead: claimed = true
+                case .alone: break
+                }
+            }
+            let outcome: Result<SharedAnswer, SluiceError>
             do throws(SluiceError) {
                 switch try await components.upstream.fetch(upstreamRequest, upTo: Self.maxStoredAnswerBytes) {
                 case .whole(let answer):
                     components.metrics.recordUpstream(duration: answer.duration)
                     if answer.status == .ok {
-                        components.cache.save(entryTemplate.entry(for: answer, now: components.cache.now()))
+                        let entry = entryTemplate.entry(for: answer, now: components.cache.now())
+                        // Those waiting on the claim look for it in the database: store it first.
+                        if claimed { await components.cache.saveNow(entry) } else { components.cache.save(entry) }
                     }
-                    return .success(.whole(answer))
+                    outcome = .success(.whole(answer))
                 case .oversized(let stream):
-                    return .success(.oversized(OversizedAnswer(stream)))
+                    outcome = .success(.oversized(OversizedAnswer(stream)))
                 }
             } catch {
-                return .failure(error)
+                outcome = .failure(error)
             }
+            if claimed { await components.fleetFlights?.release(cacheKey) }
+            return outcome
         }
         if directives.noCache {
             // Skip the lookup but store the fresh answer; not shared with others.
