@@ -107,6 +107,7 @@ STARTED_PIDS=()
 
 cleanup() {
     local pid
+    stop_postgres
     for pid in "${STARTED_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
@@ -442,6 +443,26 @@ main() {
     SLUICE_PID=$small_pid
     stop_sluice
 
+    # 8. Fleet mode: the same daemon on a throwaway PostgreSQL cluster, against
+    # runs 2 and 3 (SQLite) of this invocation. Hits from memory cost the same;
+    # a miss adds the fleet claim, the shared bucket take and the store.
+    if start_postgres; then
+        SLUICE_PORT=$(free_port)
+        local fleet_url="http://127.0.0.1:$SLUICE_PORT"
+        export PGPASSWORD=$PG_PASSWORD
+        start_sluice fleet "$PG_URL"
+        unset PGPASSWORD
+        local fleet_pid=$SLUICE_PID
+        expect_header "$fleet_url$chat" "$HIT_BODY" x-sluice-cache miss "sluice on PostgreSQL, first request"
+        expect_header "$fleet_url$chat" "$HIT_BODY" x-sluice-cache hit "sluice on PostgreSQL, second request"
+        measure fleet_hit "$fleet_pid" wrk_load "$CONNECTIONS" hit.lua "$fleet_url"
+        measure fleet_miss "$fleet_pid" wrk_load "$CONNECTIONS" miss.lua "$fleet_url"
+        measure fleet_miss_one "$fleet_pid" wrk_load 1 miss.lua "$fleet_url"
+        stop_sluice
+    else
+        log "no PostgreSQL server (apt-get install postgresql): skipping section 8"
+    fi
+
     mkdir -p "$(dirname "$OUTPUT")"
     python3 "$BENCH_DIR/tools/report.py" "$RECORDS" --profiles "$TMP" \
         --commit "$commit" --binary "$BINARY" --cores "$(nproc)" \
@@ -452,6 +473,42 @@ main() {
         --tools "$(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}'), Python $(python3 -c 'import platform; print(platform.python_version())')" \
         | tee "$OUTPUT"
     log "report written to $OUTPUT"
+}
+
+# A throwaway PostgreSQL cluster in $TMP/pg on a free port (as the postgres user
+# when run as root: PostgreSQL refuses root); sets PG_URL and PG_PASSWORD.
+PG_BIN=""
+PG_DIR=""
+start_postgres() {
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] || return 1
+    local folder port run=()
+    # A folder of its own: $TMP is private to this user, which the server's user is not.
+    PG_DIR=$(mktemp -d /tmp/sluice-bench-pg.XXXXXX)
+    folder=$PG_DIR
+    port=$(free_port)
+    PG_PASSWORD="bench-$RANDOM$RANDOM"
+    mkdir -p "$folder/socket"
+    if [ "$(id -u)" = 0 ]; then
+        chown -R postgres "$folder"
+        run=(runuser -u postgres --)
+    fi
+    "${run[@]}" "$PG_BIN/initdb" -D "$folder/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+        -E UTF8 --locale=C >"$TMP/pg-initdb.log" 2>&1 || { log "initdb failed: $(tail -1 "$TMP/pg-initdb.log")"; return 1; }
+    "${run[@]}" "$PG_BIN/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 30 \
+        -o "-p $port -k $folder/socket -c listen_addresses=127.0.0.1" start >/dev/null || return 1
+    PG_STARTED=yes
+    "${run[@]}" "$PG_BIN/psql" -h "$folder/socket" -p "$port" -U postgres -q \
+        -c "CREATE ROLE sluice LOGIN PASSWORD '$PG_PASSWORD'" -c "CREATE DATABASE sluice OWNER sluice" >/dev/null || return 1
+    PG_URL="postgresql://sluice@127.0.0.1:$port/sluice?sslmode=disable"
+}
+
+stop_postgres() {
+    [ "${PG_STARTED:-}" = yes ] || return 0
+    local run=()
+    [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+    "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
 }
 
 read_into_page_cache() { # DB: reads the database file and its WAL once

@@ -35,6 +35,9 @@ LAYOUT = [
     ("7. Hits spread over the cache", "spread_large_as_left", "Sluice hit, {large} entries, file as the OS left it (wrk)", "Sluice", "connections"),
     ("7. Hits spread over the cache", "spread_small", "Sluice hit, {small} entries, median of 3 (wrk)", "Sluice", "connections"),
     ("7. Hits spread over the cache", "spread_large", "Sluice hit, {large} entries, file in the page cache, median of 3 (wrk)", "Sluice", "connections"),
+    ("8. Fleet mode (PostgreSQL)", "fleet_hit", "Sluice on PostgreSQL, hit (wrk)", "Sluice", "connections"),
+    ("8. Fleet mode (PostgreSQL)", "fleet_miss", "Sluice on PostgreSQL, miss (wrk)", "Sluice", "connections"),
+    ("8. Fleet mode (PostgreSQL)", "fleet_miss_one", "Sluice on PostgreSQL, miss, one connection (wrk)", "Sluice", "one"),
 ]
 
 MIB = 1024.0
@@ -153,6 +156,9 @@ def targets(runs, facts):
     t.delta_ms("one connection: miss p50 within 0.3 ms of direct", "sluice_miss_one", "direct_one", "p50_us", 0.3)
     t.delta_ms("stream miss: first event (p50) within 1 ms of direct", "sluice_stream", "direct_stream", "p50_us", 1.0)
     t.ratio("stream hit throughput ≥ 0.8× plain hit throughput", "sluice_stream_hit_tcp", "sluice_hit_tcp", "rps", 0.8)
+    t.ratio("fleet mode: hits ≥ 0.9× SQLite's", "fleet_hit", "sluice_hit_tcp", "rps", 0.9)
+    t.ratio("fleet mode: misses ≥ 0.5× SQLite's", "fleet_miss", "sluice_miss", "rps", 0.5)
+    t.delta_ms("fleet mode: one-connection miss p50 within 1 ms of SQLite's", "fleet_miss_one", "sluice_miss_one", "p50_us", 1.0)
     t.below("RSS idle < 64 MiB", "sluice_idle_rss_kib", 64)
     t.below("RSS after the runs with a 1M-entry cache < 256 MiB", "sluice_large_after_rss_kib", 256)
     return t.render()

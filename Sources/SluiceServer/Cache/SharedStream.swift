@@ -94,8 +94,10 @@ final class SharedStream: Sendable {
 
     /// Runs `produce` in a task of its own: it publishes the head, the chunks
     /// and the end. The task is cancelled when every subscriber has left.
-    func start(_ produce: @escaping @Sendable (SharedStream) async -> Void) {
-        let task = Task { await produce(self) }
+    /// - Parameter executor: where it runs (the opener's event loop: its
+    ///   reads then wake the opener without a thread hop); nil for the default.
+    func start(on executor: (any TaskExecutor)? = nil, _ produce: @escaping @Sendable (SharedStream) async -> Void) {
+        let task = Task(executorPreference: executor) { await produce(self) }
         let abandoned = state.withLockedValue { state -> Bool in
             state.producer = task
             return state.abandoned

@@ -247,7 +247,7 @@ final class ProxyPipeline: HTTPResponder {
     }
 
     /// What forwarding an admitted request led to.
-    private enum Forwarded {
+    enum Forwarded {
         /// A whole answer, to send now (after settlement, so its limit headers are current).
         case answer(UpstreamAnswer)
         /// An identical request, ahead in the `max_wait` queue, stored its answer meanwhile.
@@ -327,47 +327,6 @@ final class ProxyPipeline: HTTPResponder {
         }
     }
 
-    /// A streamed request: joins the identical stream in flight, or opens one
-    /// (see `SharedStream`), and relays it as it arrives; the stream is stored
-    /// once it has ended normally.
-    private func forwardStream(
-        _ upstreamRequest: UpstreamRequest, prepared: PreparedRequest, cacheKey: CacheKey, admission: Admission,
-        writer: ResponseWriter, record: inout RequestRecord
-    ) async throws(SluiceError) -> Forwarded {
-        let flight = SharedStreams.Key(cacheKey: cacheKey, includeUsage: prepared.body.summary.includeUsage)
-        let (subscription, opened) = prepared.directives.noCache
-            ? sharedStreams.openUnshared()
-            : sharedStreams.join(flight)
-        defer { subscription.cancel() }
-        if let opened {
-            let recording = prepared.route.api.map {
-                StreamRecording(api: $0, template: entryTemplate(cacheKey, directives: prepared.directives, body: prepared.body, record: record))
-            }
-            opened.start { [self] stream in
-                await produce(upstreamRequest, recording: recording, into: stream, flight: flight)
-            }
-        }
-        let head = try await subscription.head()
-        if UpstreamFailure.allowsStaleAnswer(status: Int(head.status.code)),
-           let entry = await staleAnswer(cacheKey, prepared: prepared) {
-            return .stale(entry)
-        }
-        let isOpener = opened != nil
-        record.cacheOutcome = isOpener ? record.cacheOutcome : .coalesced
-        await relay(subscription.body(head: head, opener: isOpener), limitHeaders: admission.headers, writer: writer, record: &record)
-        if !isOpener {
-            // Tokens another request paid for: saved here, when the stream came whole.
-            record.saved = record.status == 200 && record.errorCode == nil ? record.usage : nil
-            record.usage = nil
-        }
-        return .relayed
-    }
-
-    /// An answer expired less than `cache.stale_if_error` ago, in the shape the request asks for.
-    private func staleAnswer(_ cacheKey: CacheKey, prepared: PreparedRequest) async -> CachedResponse? {
-        await components.cache.lookupStale(key: cacheKey).flatMap { shaped($0, route: prepared.route, summary: prepared.body.summary) }
-    }
-
     /// Which client this is (from `Authorization`, else `x-api-key`), and how
     /// the request authenticates upstream; nil when it has no way to.
     private func authenticate(_ headers: HTTPHeaders, record: inout RequestRecord) throws(SluiceError) -> UpstreamAuth? {
@@ -433,7 +392,7 @@ final class ProxyPipeline: HTTPResponder {
     /// A stored answer in the shape the request asks for: as stored, or
     /// converted (a plain chat answer sent as a stream); nil, a miss, when it
     /// cannot be converted exactly.
-    private func shaped(_ entry: CachedResponse, route: ProxyRoute, summary: RequestSummary) -> CachedResponse? {
+    func shaped(_ entry: CachedResponse, route: ProxyRoute, summary: RequestSummary) -> CachedResponse? {
         let storedAsStream = entry.contentType.lowercased().hasPrefix("text/event-stream")
         guard summary.stream != storedAsStream else { return entry }
         guard summary.stream, let api = route.api, api.storesStreamsAsPlainAnswers else { return nil }
@@ -462,143 +421,8 @@ final class ProxyPipeline: HTTPResponder {
         }
     }
 
-    /// A cacheable answer: shared with identical requests in flight and stored
-    /// when it is a 200 of at most `maxStoredAnswerBytes`.
-    private func fetchAnswer(
-        _ upstreamRequest: UpstreamRequest, cacheKey: CacheKey, directives: CacheDirectives,
-        body: ParsedBody, taskExecutor: (any TaskExecutor)?, record: inout RequestRecord
-    ) async throws(SluiceError) -> SharedAnswer {
-        let entryTemplate = entryTemplate(cacheKey, directives: directives, body: body, record: record)
-        let joinsFleet = !directives.noCache
-        let fill: @Sendable () async -> Result<SharedAnswer, SluiceError> = { [components] in
-            // Fleet mode: wait for another daemon's call, or claim the key and make it.
-            var claimed = false
-            if joinsFleet, let flights = components.fleetFlights {
-                switch await flights.turn(for: cacheKey) {
-                case .answered(let entry): return .success(.storedByFleet(entry))
-                case .lead: claimed = true
-                case .alone: break
-                }
-            }
-            let outcome: Result<SharedAnswer, SluiceError>
-            do throws(SluiceError) {
-                switch try await components.upstream.fetch(upstreamRequest, upTo: Self.maxStoredAnswerBytes) {
-                case .whole(let answer):
-                    components.metrics.recordUpstream(duration: answer.duration)
-                    if answer.status == .ok {
-                        let entry = entryTemplate.entry(for: answer, now: components.cache.now())
-                        // Those waiting on the claim look for it in the database: store it first.
-                        if claimed { await components.cache.saveNow(entry) } else { components.cache.save(entry) }
-                    }
-                    outcome = .success(.whole(answer))
-                case .oversized(let stream):
-                    outcome = .success(.oversized(OversizedAnswer(stream)))
-                }
-            } catch {
-                outcome = .failure(error)
-            }
-            if claimed { await components.fleetFlights?.release(cacheKey) }
-            return outcome
-        }
-        if directives.noCache {
-            // Skip the lookup but store the fresh answer; not shared with others.
-            let shared = try await fill().get()
-            if case .whole(let answer) = shared {
-                record.upstreamDuration = answer.duration
-                record.usage = answer.usage
-            }
-            return shared
-        }
-        let (outcome, role) = await coalescer.run(key: cacheKey, executorPreference: taskExecutor, work: fill)
-        let shared = try outcome.get()
-        guard case .whole(let answer) = shared else { return shared }
-        if role == .leader {
-            record.cacheOutcome = .miss
-            record.upstreamDuration = answer.duration
-            record.usage = answer.usage
-        } else {
-            record.cacheOutcome = .coalesced
-            record.saved = answer.usage
-        }
-        return shared
-    }
-
-    private func entryTemplate(
-        _ cacheKey: CacheKey, directives: CacheDirectives, body: ParsedBody, record: RequestRecord
-    ) -> CacheEntryTemplate {
-        CacheEntryTemplate(
-            key: cacheKey, keyID: record.keyID, model: body.summary.model, route: record.route,
-            ttlSeconds: directives.maxAge.map(Double.init) ?? cacheSettings.ttl.inSeconds)
-    }
-
     /// Answers larger than this are relayed as they arrive and not stored.
     static let maxStoredAnswerBytes = 8 << 20
-
-    // MARK: Answers
-
-    private func serveHit(
-        _ hit: CachedResponse, as outcome: CacheOutcome = .hit, limitHeaders: [(String, String)],
-        writer: ResponseWriter, record: inout RequestRecord
-    ) {
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: hit.contentType)
-        headers.add(name: "x-sluice-cache", value: outcome.rawValue)
-        headers.add(name: "age", value: String(max(0, Int(components.cache.now() - hit.createdAt))))
-        headers.add(contentsOf: limitHeaders)
-        record.cacheOutcome = outcome
-        record.status = hit.status
-        record.saved = hit.usage
-        record.model = record.model ?? hit.model
-        writer.send(status: HTTPResponseStatus(statusCode: hit.status), headers: headers, body: ByteBuffer(bytes: hit.body))
-    }
-
-    private func sendAnswer(_ answer: UpstreamAnswer, limitHeaders: [(String, String)], writer: ResponseWriter, record: inout RequestRecord) {
-        var headers = HeaderPolicy.clientHeaders(from: answer.headers)
-        headers.replaceOrAdd(name: "x-sluice-cache", value: record.cacheOutcome.rawValue)
-        for (name, value) in limitHeaders { headers.replaceOrAdd(name: name, value: value) }
-        record.status = Int(answer.status.code)
-        if record.status >= 400 {
-            record.errorCode = UpstreamErrorCode.extract(status: record.status, body: Array(answer.body.readableBytesView))
-        }
-        writer.send(status: answer.status, headers: headers, body: answer.body)
-    }
-
-    func sendError(_ error: SluiceError, writer: ResponseWriter, cacheOutcome: CacheOutcome = .none) {
-        var headers = Self.jsonHeaders
-        headers.add(contentsOf: error.headers)
-        if cacheOutcome != .none { headers.add(name: "x-sluice-cache", value: cacheOutcome.rawValue) }
-        writer.send(status: HTTPResponseStatus(statusCode: error.status), headers: headers, body: ByteBuffer(bytes: error.body))
-    }
-
-    /// Answers with Sluice's own error, or cuts the connection when an answer had already begun.
-    func fail(_ error: SluiceError, writer: ResponseWriter, record: inout RequestRecord) {
-        // A request cut by the shutdown timeout sees its task cancelled, as if its client had left.
-        let error = error == .clientClosed ? closedReason : error
-        record.status = error.status
-        record.errorCode = error.code
-        if !writer.headSent {
-            sendError(error, writer: writer, cacheOutcome: record.cacheOutcome)
-        } else {
-            writer.abort()
-        }
-    }
-
-    /// Queues the usage row, counts the request and writes its log line.
-    func complete(_ record: RequestRecord, method: HTTPMethod, writer: ResponseWriter) {
-        components.metrics.requestFinished()
-        let row = record.row(firstByteAt: writer.firstByteAt, finishedAt: .now, responseBytes: writer.bytesSent)
-        components.recorder.record(row)
-        components.metrics.recordRequest(route: record.route, status: record.status, cache: record.cacheOutcome)
-        components.metrics.recordSpend(row)
-        components.logger.info("request", metadata: [
-            "method": "\(method.rawValue)",
-            "route": "\(record.route)",
-            "status": "\(record.status)",
-            "ms": "\(Int(row.latencyMs.rounded()))",
-            "key_id": "\(record.keyID)",
-            "cache": "\(record.cacheOutcome.rawValue)",
-        ])
-    }
 
     static let jsonHeaders: HTTPHeaders = ["content-type": "application/json"]
 }

@@ -30,8 +30,8 @@ struct ModelPricesService: Service {
             if due, budgets.hasBudgets {
                 lastAttempt = .now
                 // A fetch in progress does not hold up a graceful shutdown.
-                let fetched = try? await cancelWhenGracefulShutdown { await refresh() }
-                lastFailed = fetched != true
+                let fetched = await cancelWhenGracefulShutdown { await refresh() }
+                lastFailed = !fetched
             }
             do {
                 try await cancelWhenGracefulShutdown { [checkInterval] in try await Task.sleep(for: checkInterval) }
