@@ -127,18 +127,38 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
         let http = self.http!
         let body = OpenAIRequests.chat("one call for the fleet")
         let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
-            for index in 0..<6 {
+            for index in 0..<9 {
                 let endpoint = try fleet[index % 3].endpoint(index % 2 == 0 ? .tcp : .unixSocket)
                 group.addTask { try await http.post(chatPath, to: endpoint, body: body) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         XCTAssertEqual(gateway.recorder.requests.filter { $0.path.hasSuffix("/chat/completions") }.count, 1,
-                       "six requests on three daemons, one upstream call")
-        XCTAssertEqual(answers.map(\.status), Array(repeating: 200, count: 6))
+                       "nine requests on three daemons, one upstream call")
+        XCTAssertEqual(answers.map(\.status), Array(repeating: 200, count: 9))
         XCTAssertEqual(Set(answers.map(\.body)).count, 1, "everyone got the same answer")
         let outcomes = answers.compactMap { $0.header("x-sluice-cache") }.sorted()
-        XCTAssertEqual(outcomes, ["coalesced", "coalesced", "coalesced", "coalesced", "coalesced", "miss"])
+        XCTAssertEqual(outcomes, Array(repeating: "coalesced", count: 8) + ["miss"])
+    }
+
+    func testADaemonThatDiesWhileLeadingHoldsTheOthersUpOnlyUntilItsClaimEnds() async throws {
+        let database = try freshDatabase()
+        // A claim lasts the upstream timeout plus 5 s: 7 s here.
+        let fleet = try await startFleet(2, on: database, config: "upstream_timeout: 2s\n")
+        gateway.behavior.fault = .slow(.milliseconds(1500))
+        let http = self.http!
+        let body = OpenAIRequests.chat("the leader dies")
+        let leader = try fleet[0].endpoint(.tcp)
+        let doomed = Task { try? await http.post(chatPath, to: leader, body: body) }
+        try await Task.sleep(for: .milliseconds(400))
+        fleet[0].send(signal: SIGKILL)  // dies holding the claim
+        _ = await doomed.value
+        let started = ContinuousClock.now
+        let answer = try await http.post(chatPath, to: fleet[1].endpoint(.tcp), body: body)
+        let waited = ContinuousClock.now - started
+        XCTAssertEqual(answer.status, 200, answer.text)
+        XCTAssertEqual(answer.header("x-sluice-cache"), "miss", "it asked upstream itself once the claim ended")
+        XCTAssertLessThan(waited, .seconds(12), "held up for the rest of the dead daemon's claim, not longer")
     }
 
     func testAPurgeReachesEveryDaemonsMemory() async throws {
@@ -156,6 +176,11 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
 
         // A slow upstream keeps a new answer from being stored before both have looked.
         gateway.behavior.fault = .slow(.milliseconds(500))
+        let migrate = try await SluiceCommand.run(
+            ["migrate", "--db", database.url], environment: ["PGPASSWORD": database.password], in: directory)
+        XCTAssertEqual(migrate.exitCode, 0, migrate.standardError)
+        XCTAssertTrue(migrate.standardOutput.hasSuffix(": up to date\n"), "the daemons migrated it: \(migrate.standardOutput)")
+        XCTAssertFalse(migrate.standardOutput.contains(database.password))
         let purge = try await SluiceCommand.run(
             ["cache", "purge", "--all", "--db", database.url], environment: ["PGPASSWORD": database.password], in: directory)
         XCTAssertEqual(purge.exitCode, 0, purge.standardError)
@@ -219,6 +244,7 @@ final class FleetTests: DaemonTestCase, @unchecked Sendable {
         XCTAssertTrue(metrics.text.contains(#"sluice_failures_total{kind="shared_limits"}"#), "the fallback is counted")
         XCTAssertTrue(daemon.logs.contains("shared rate limits unreachable"), "and logged")
         XCTAssertFalse(daemon.logs.contains(database.password), "no password in the logs")
+        XCTAssertFalse(metrics.text.contains(database.password), "nor in /metrics")
 
         try cluster.resume()
         resumed = true

@@ -11,7 +11,7 @@ final class PostgresMigrationsTests: PostgresTestCase, @unchecked Sendable {
         let url = try freshDatabaseURL()
         let first = try await open(url)
         XCTAssertEqual(first.migrationsAppliedAtOpen, PostgreSQLDatabase.knownMigrations)
-        XCTAssertEqual(first.migrationsAppliedAtOpen, ["0001_initial", "0002_cache_purges", "0003_cache_flights"])
+        XCTAssertEqual(first.migrationsAppliedAtOpen, ["0001_initial", "0002_cache_purges", "0003_cache_flights", "0004_unlogged_coordination"])
         let second = try await open(url)
         XCTAssertEqual(second.migrationsAppliedAtOpen, [])
         let applied = try await second.withRunning { try await $0.appliedMigrations() }
