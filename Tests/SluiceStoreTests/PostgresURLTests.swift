@@ -140,6 +140,9 @@ final class PostgresURLTests: XCTestCase {
             environment: ["PGPASSWORD": "env", "CREDENTIALS_DIRECTORY": scratch.path]).password, "env")
         XCTAssertEqual(try parse("postgresql://u@h/d").resolvingPassword(
             environment: ["PGPASSWORD": "", "CREDENTIALS_DIRECTORY": scratch.path]).password, "from-credential")
+        // systemd may pass several folders, separated by colons: the first is the service's.
+        XCTAssertEqual(try parse("postgresql://u@h/d").resolvingPassword(
+            environment: ["CREDENTIALS_DIRECTORY": scratch.path + ":/nonexistent"]).password, "from-credential")
     }
 
     func testCredentialKeepsAllButOneFinalLineBreak() throws {

@@ -32,6 +32,12 @@ public enum DefaultPaths {
         return join(String(databasePath[...slash]), "sluice.sock")
     }
 
+    /// The file of the systemd credential `name` (`LoadCredential=`), under the
+    /// first folder of `$CREDENTIALS_DIRECTORY`; nil when that is not set.
+    public static func credentialFile(named name: String, environment: [String: String]) -> String? {
+        firstDirectory(environment["CREDENTIALS_DIRECTORY"]).map { join($0, name) }
+    }
+
     /// systemd passes several directories separated by colons; the first is ours.
     static func firstDirectory(_ value: String?) -> String? {
         guard let first = value?.split(separator: ":", omittingEmptySubsequences: true).first else { return nil }

@@ -48,8 +48,7 @@ public struct UpstreamCredential: Sendable, Equatable, CustomStringConvertible, 
         if let token = nonEmpty(environment[oidcTokenVariable]) {
             return UpstreamCredential(secret: token, source: .oidcTokenVariable)
         }
-        guard let directory = DefaultPaths.firstDirectory(environment["CREDENTIALS_DIRECTORY"]) else { return nil }
-        let path = DefaultPaths.join(directory, credentialFileName)
+        guard let path = DefaultPaths.credentialFile(named: credentialFileName, environment: environment) else { return nil }
         let contents: String?
         do {
             contents = try readCredentialFile(path)

@@ -6,7 +6,7 @@ import SluiceStore
 /// (`RequestCoalescer`); its leader then claims the key in `cache_flights`.
 /// The daemon that holds the claim asks upstream, stores the answer in the
 /// shared cache and releases it; the others poll for that answer for at most
-/// `maxWait`, and ask upstream themselves when it does not come (the call
+/// `maxWait` (backing off to 4 polls a second), and ask upstream themselves when it does not come (the call
 /// failed, the answer was not storable, or the database is away).
 struct FleetFlights: Sendable {
     let flights: PostgresFlightStore
@@ -16,7 +16,10 @@ struct FleetFlights: Sendable {
     /// How long a claim lasts (a daemon that died mid-call holds nobody up longer).
     let claimSeconds: Double
     let maxWait: Duration
-    var pollInterval = Duration.milliseconds(25)
+    /// The first wait between polls; it doubles up to `longestPoll`, so a long
+    /// LLM call elsewhere costs a few queries a second, not forty.
+    var firstPoll = Duration.milliseconds(25)
+    var longestPoll = Duration.milliseconds(250)
 
     enum Turn: Sendable {
         /// This daemon asks upstream; `release` the key afterwards.
@@ -32,8 +35,10 @@ struct FleetFlights: Sendable {
         do {
             if try await claim(key) { return .lead }
             let deadline = ContinuousClock.now + maxWait
+            var poll = firstPoll
             while ContinuousClock.now < deadline {
-                try await Task.sleep(for: pollInterval)
+                try await Task.sleep(for: poll)
+                poll = min(poll * 2, longestPoll)
                 if let entry = try await freshEntry(key) { return .answered(entry) }
                 guard try await !flights.isClaimed(key.hex, now: clock.now()) else { continue }
                 // The claim ended: its answer is stored by now, or there is none.

@@ -47,12 +47,13 @@ struct DaemonStorage: Sendable {
                 ])
             }
             let breaker = DatabaseBreaker()
+            let entries = PostgresCacheStore(database: database)
             return DaemonStorage(
-                cache: PostgreSQLCacheBackend(store: PostgresCacheStore(database: database), breaker: breaker),
+                cache: PostgreSQLCacheBackend(store: entries, breaker: breaker),
                 usageRows: PostgresUsageStore(database: database),
                 fleet: Fleet(database: database, buckets: PostgresBucketStore(database: database),
                              spend: PostgresSpendStore(database: database),
-                             flights: PostgresFlightStore(database: database), entries: PostgresCacheStore(database: database),
+                             flights: PostgresFlightStore(database: database), entries: entries,
                              breaker: breaker, pool: pool))
         }
     }

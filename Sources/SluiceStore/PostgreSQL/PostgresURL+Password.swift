@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 extension PostgresURL {
     /// The name of the systemd credential that may hold the password.
@@ -13,14 +14,13 @@ extension PostgresURL {
         var resolved = self
         if let fromEnvironment = environment["PGPASSWORD"], !fromEnvironment.isEmpty {
             resolved.password = fromEnvironment
-        } else if let folder = environment["CREDENTIALS_DIRECTORY"], !folder.isEmpty {
-            let path = (folder as NSString).appendingPathComponent(Self.passwordCredentialName)
+        } else if let path = DefaultPaths.credentialFile(named: Self.passwordCredentialName, environment: environment) {
             guard FileManager.default.fileExists(atPath: path) else { return self }
             guard let data = FileManager.default.contents(atPath: path),
                   let text = String(data: data, encoding: .utf8)
             else {
                 throw PostgresStoreError.unreadablePassword(
-                    reason: "the credential \(Self.passwordCredentialName) in \(folder) is not readable UTF-8 text")
+                    reason: "the credential \(Self.passwordCredentialName) in \((path as NSString).deletingLastPathComponent) is not readable UTF-8 text")
             }
             resolved.password = Self.droppingOneLineBreak(text)
         }
